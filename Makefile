@@ -1,0 +1,117 @@
+# w2v - word vectors in C.
+#
+#   make              build the library (static and shared) and the tools
+#   make test         build and run the test suite
+#   make test SAN=1   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo         train on the embedded demo corpus and query the result
+#   make bench        w2v against word2vec.c, gensim and fastText (slow)
+#   make bench-quick  the same on a 1M-word corpus
+#   make install PREFIX=/usr/local
+#
+# Data paths: CORPUS= (demo and bench corpus), EVAL_DIR= (analogy and
+# similarity sets). They default to ../shared/... when that exists.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+OPT     ?= -O3 -march=native
+WERROR  ?= -Werror
+WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla \
+           -Wcast-qual -Wundef
+CFLAGS  ?= -g
+ALL_CFLAGS = $(OPT) $(WARN) $(WERROR) $(CFLAGS) -fPIC -pthread
+CPPFLAGS += -Iinclude
+LDLIBS  := -lopenblas -lz -lm -pthread
+BUILD   ?= build
+
+ifeq ($(SAN),1)
+BUILD   := build-san
+OPT     := -O1 -g -fno-omit-frame-pointer
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
+
+SHARED_DIR := $(firstword $(wildcard ../shared))
+CORPUS  ?= $(if $(SHARED_DIR),$(SHARED_DIR)/corpora/en17m.txt.gz,)
+EVAL_DIR ?= $(if $(SHARED_DIR),$(SHARED_DIR)/eval,eval)
+PYTHON  ?= $(firstword $(wildcard /usr/bin/python3.11) python3)
+
+LIB_SRC := $(wildcard src/*.c)
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+TOOLS   := w2v-train w2v-nearest w2v-analogy
+TOOL_BIN := $(TOOLS:%=$(BUILD)/bin/%)
+CLI_OBJ := $(BUILD)/obj/tools/cli.o
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
+TEST_BIN := $(BUILD)/tests/w2v-tests
+
+.PHONY: all test demo bench bench-quick install uninstall clean style
+
+all: $(BUILD)/libw2v.a $(BUILD)/libw2v.so $(TOOL_BIN)
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard include/w2v/*.h src/*.h) | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) $(SANFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tools/%.o: tools/%.c tools/cli.h $(wildcard include/w2v/*.h) | $(BUILD)/obj/tools
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SANFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c $(wildcard include/w2v/*.h src/*.h tests/*.h) | $(BUILD)/obj/tests
+	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) $(SANFLAGS) \
+	  -DW2V_BIN_DIR='"$(abspath $(BUILD)/bin)"' \
+	  -DW2V_SOURCE_DIR='"$(abspath .)"' -c $< -o $@
+
+$(BUILD)/libw2v.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libw2v.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libw2v.so.0 $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(CLI_OBJ) $(BUILD)/libw2v.a | $(BUILD)/bin
+	$(CC) $(SANFLAGS) -o $@ $< $(CLI_OBJ) $(BUILD)/libw2v.a $(LDLIBS)
+
+$(TEST_BIN): $(TEST_OBJ) $(BUILD)/libw2v.a | $(BUILD)/tests
+	$(CC) $(SANFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libw2v.a -lcriterion $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/obj/tools $(BUILD)/obj/tests $(BUILD)/bin $(BUILD)/tests:
+	mkdir -p $@
+
+# Tests run the tools too, so build everything first. One thread per test
+# process keeps timing-free tests independent of machine load.
+test: all $(TEST_BIN)
+	$(TEST_BIN) --jobs 2 $(TEST_ARGS)
+
+demo: all
+	CORPUS="$(DEMO_CORPUS)" W2V_BIN=$(BUILD)/bin sh tools/demo.sh
+
+bench: all
+	$(PYTHON) tools/bench/bench.py --w2v-train $(BUILD)/bin/w2v-train \
+	  $(if $(CORPUS),--corpus $(CORPUS)) --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench.md
+
+bench-quick: all
+	$(PYTHON) tools/bench/bench.py --quick --w2v-train $(BUILD)/bin/w2v-train \
+	  $(if $(SHARED_DIR),--corpus $(SHARED_DIR)/corpora/en1m.txt.gz) \
+	  --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench-quick.md
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	  $(DESTDIR)$(PREFIX)/include/w2v $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(TOOL_BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(BUILD)/libw2v.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libw2v.so $(DESTDIR)$(PREFIX)/lib/libw2v.so.0
+	ln -sf libw2v.so.0 $(DESTDIR)$(PREFIX)/lib/libw2v.so
+	install -m 644 include/w2v/*.h $(DESTDIR)$(PREFIX)/include/w2v/
+	sed -e 's|@PREFIX@|$(PREFIX)|' w2v.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/w2v.pc
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) \
+	  $(DESTDIR)$(PREFIX)/lib/libw2v.a $(DESTDIR)$(PREFIX)/lib/libw2v.so \
+	  $(DESTDIR)$(PREFIX)/lib/libw2v.so.0 $(DESTDIR)$(PREFIX)/lib/pkgconfig/w2v.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/w2v
+
+# The style rules a script can check: no banned string functions.
+style:
+	@! grep -nE '\b(strcpy|sprintf|strcat|gets|atoi|atof)\s*\(' src/*.c tools/*.c tests/*.c include/w2v/*.h \
+	  || (echo "banned function used (see above)"; exit 1)
+
+clean:
+	rm -rf build build-san

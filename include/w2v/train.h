@@ -1,0 +1,121 @@
+/*
+ * w2v/train.h - the multithreaded word2vec trainer.
+ *
+ * Skip-gram or CBOW, each with negative sampling (noise drawn from the
+ * unigram distribution raised to 3/4) and/or hierarchical softmax over a
+ * Huffman tree; sub-sampling of frequent words; a window shrunk at random
+ * for every target; a learning rate that falls linearly over all epochs
+ * down to a floor of 1e-4 times its start.
+ *
+ * CBOW averages the context vectors and gives each of them the gradient of
+ * that average, i.e. the output error divided by the number of context
+ * words. (The original word2vec.c adds the undivided error to every context
+ * word, which is the gradient of the sum, not of the average it computed.)
+ *
+ * Threads share the two weight matrices without locks (Hogwild); each owns
+ * its random generator and scratch buffers. They take blocks of the corpus
+ * in turn from one reader, so gzip files and standard input stream as well
+ * as plain files, and memory does not grow with the corpus. With one thread
+ * and a fixed seed a run is deterministic, byte for byte.
+ */
+#ifndef W2V_TRAIN_H
+#define W2V_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "w2v/corpus.h"
+#include "w2v/error.h"
+#include "w2v/model.h"
+#include "w2v/vocab.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Architectures. */
+enum w2v_arch {
+    W2V_ARCH_SKIPGRAM = 0,
+    W2V_ARCH_CBOW = 1
+};
+
+/* A snapshot of a run's progress, passed to the progress callback. */
+typedef struct w2v_progress {
+    int epoch;              /* 1-based epoch of the newest block read */
+    int epochs;             /* total epochs */
+    double fraction;        /* words done / words planned, 0..1 */
+    uint64_t words_done;    /* corpus words processed, all epochs */
+    uint64_t words_total;   /* corpus words planned, all epochs */
+    double words_per_sec;   /* words_done / elapsed */
+    int threads;            /* worker threads */
+    double alpha;           /* current learning rate */
+    double loss;            /* mean loss per prediction since last report */
+    double elapsed;         /* seconds since training started */
+    double eta;             /* seconds left, estimated; 0 when done */
+    int done;               /* 1 for the final report of the run */
+} w2v_progress;
+
+/* Progress callback; called from the thread that runs w2v_trainer_run. */
+typedef void (*w2v_progress_fn)(const w2v_progress *p, void *user);
+
+/* Training settings. Start from w2v_train_options_default(). */
+typedef struct w2v_train_options {
+    int arch;            /* W2V_ARCH_SKIPGRAM (default) or W2V_ARCH_CBOW */
+    size_t dim;          /* vector size, default 100 */
+    int window;          /* max distance of a context word, default 5 */
+    double sample;       /* sub-sampling threshold, default 1e-3; 0 = off */
+    int negative;        /* noise words per prediction, default 5 */
+    int hs;              /* 1 = hierarchical softmax too, default 0 */
+    int epochs;          /* passes over the corpus, default 5 */
+    double alpha;        /* starting rate; <= 0 = 0.025 skip-gram, 0.05 CBOW */
+    int threads;         /* workers; <= 0 = all online cores */
+    uint64_t seed;       /* random seed, default 1 */
+    w2v_progress_fn progress;  /* may be NULL */
+    void *progress_user;
+    double progress_interval;  /* seconds between reports, default 0.5 */
+} w2v_train_options;
+
+/* The defaults above. */
+w2v_train_options w2v_train_options_default(void);
+
+/* Checks every setting; W2V_ERR_ARG with a message naming the first bad. */
+int w2v_train_options_check(const w2v_train_options *opt, w2v_error *err);
+
+/* The learning rate a run would start at (resolves alpha <= 0). */
+double w2v_train_options_alpha(const w2v_train_options *opt);
+
+typedef struct w2v_trainer w2v_trainer;
+
+/*
+ * Creates a trainer for the words of vocab (copied; the caller keeps its
+ * vocab) with freshly initialised weights: input vectors uniform in
+ * [-0.5/dim, 0.5/dim), output vectors zero.
+ */
+int w2v_trainer_new(const w2v_train_options *opt, const w2v_vocab *vocab,
+                    w2v_trainer **out, w2v_error *err);
+
+/* Frees the trainer. NULL is a no-op. */
+void w2v_trainer_free(w2v_trainer *t);
+
+/*
+ * Trains for all epochs on corpus (rewound first; a corpus error stops the
+ * run and is reported after every worker has stopped). Words not in the
+ * vocabulary are skipped. Blocks the calling thread, which reports
+ * progress through the callback.
+ */
+int w2v_trainer_run(w2v_trainer *t, w2v_corpus *corpus, w2v_error *err);
+
+/*
+ * Asks a running w2v_trainer_run to stop soon (safe from a signal handler
+ * or another thread); the run then returns W2V_ERR_STOPPED.
+ */
+void w2v_trainer_stop(w2v_trainer *t);
+
+/* The learned input vectors as a new model (a copy; the caller frees it). */
+int w2v_trainer_model(const w2v_trainer *t, w2v_model **out, w2v_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* W2V_TRAIN_H */

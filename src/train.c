@@ -1,0 +1,559 @@
+/*
+ * train.c - the multithreaded trainer: run state, worker threads, the
+ * learning-rate schedule and progress reports. The arithmetic lives in
+ * kernel.c. See w2v/train.h for the contract.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "w2v/train.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernel.h"
+#include "rng.h"
+#include "sampler.h"
+#include "util.h"
+
+/* Bytes of corpus text a worker takes at a time (about 170k words). */
+#define BLOCK_BYTES (1u << 20)
+/* Longest run of ids trained as one piece; longer sentences slide. */
+#define SENTENCE_IDS 10000
+/* Words a worker processes between updates of the shared counter. */
+#define WORDS_PER_TICK 10000
+/* One prediction in this many is scored for the progress loss. */
+#define LOSS_EVERY 16
+
+/* Per-thread state; aligned so that no two threads share a cache line. */
+typedef struct worker {
+    alignas(W2V_ALIGN) _Atomic double loss_sum;  /* written by owner only */
+    _Atomic uint64_t loss_count;                 /* written by owner only */
+    struct w2v_trainer *t;
+    pthread_t tid;
+    w2v_rng rng;
+    w2v_kernel_scratch scratch;
+    char *buf;          /* (BLOCK_BYTES) corpus text */
+    uint32_t *sent;     /* (SENTENCE_IDS) ids of the current sentence */
+    uint64_t pending;   /* words not yet added to words_done */
+    float alpha;
+    uint64_t predictions;
+    w2v_kernel_loss loss;
+} worker;
+
+struct w2v_trainer {
+    w2v_train_options opt;
+    w2v_vocab *vocab;
+    size_t n_words, dim;
+    float *in;            /* (V, dim) */
+    float *out_ns;        /* (V, dim) or NULL */
+    float *out_hs;        /* (V - 1, dim) or NULL */
+    w2v_alias noise;
+    w2v_huffman tree;
+    uint32_t *keep;       /* (V) sub-sampling thresholds */
+    w2v_kernel_model km;
+    float alpha0;
+    int threads;
+    _Atomic int stop;
+
+    /* Run state: the reader is shared under lock; counters are atomic. */
+    pthread_mutex_t lock;
+    w2v_corpus *corpus;
+    int epoch;            /* 0-based epoch of the reader (under lock) */
+    int finished;         /* all epochs read (under lock) */
+    int failed;           /* a worker hit an error (under lock) */
+    w2v_error error;      /* the first worker error (under lock) */
+    _Atomic int epoch_seen;
+    _Atomic uint64_t words_done;
+    _Atomic float alpha;
+    _Atomic int running;
+    uint64_t words_total;
+    worker *workers;      /* (threads) */
+};
+
+w2v_train_options w2v_train_options_default(void)
+{
+    w2v_train_options o;
+    memset(&o, 0, sizeof o);
+    o.arch = W2V_ARCH_SKIPGRAM;
+    o.dim = 100;
+    o.window = 5;
+    o.sample = 1e-3;
+    o.negative = 5;
+    o.hs = 0;
+    o.epochs = 5;
+    o.alpha = 0;
+    o.threads = 0;
+    o.seed = 1;
+    o.progress_interval = 0.5;
+    return o;
+}
+
+double w2v_train_options_alpha(const w2v_train_options *opt)
+{
+    if (opt->alpha > 0)
+        return opt->alpha;
+    return opt->arch == W2V_ARCH_CBOW ? 0.05 : 0.025;
+}
+
+int w2v_train_options_check(const w2v_train_options *o, w2v_error *err)
+{
+    if (o->arch != W2V_ARCH_SKIPGRAM && o->arch != W2V_ARCH_CBOW)
+        return w2v_fail(err, W2V_ERR_ARG, "arch must be skip-gram or CBOW");
+    if (o->dim < 1 || o->dim > 100000)
+        return w2v_fail(err, W2V_ERR_ARG, "size %zu: must be 1..100000",
+                        o->dim);
+    if (o->window < 1 || o->window > 1000)
+        return w2v_fail(err, W2V_ERR_ARG, "window %d: must be 1..1000",
+                        o->window);
+    if (!(o->sample >= 0 && o->sample < 1))
+        return w2v_fail(err, W2V_ERR_ARG, "sample %g: must be in [0, 1)",
+                        o->sample);
+    if (o->negative < 0 || o->negative > 1000)
+        return w2v_fail(err, W2V_ERR_ARG, "negative %d: must be 0..1000",
+                        o->negative);
+    if (o->hs != 0 && o->hs != 1)
+        return w2v_fail(err, W2V_ERR_ARG, "hs %d: must be 0 or 1", o->hs);
+    if (o->negative == 0 && o->hs == 0)
+        return w2v_fail(err, W2V_ERR_ARG, "nothing to train: negative is 0 "
+                        "and hs is off; use -negative N or -hs 1");
+    if (o->epochs < 1 || o->epochs > 100000)
+        return w2v_fail(err, W2V_ERR_ARG, "iter %d: must be 1..100000",
+                        o->epochs);
+    if (!(o->alpha <= 10) || isnan(o->alpha))
+        return w2v_fail(err, W2V_ERR_ARG, "alpha %g: must be at most 10",
+                        o->alpha);
+    if (o->threads > 4096)
+        return w2v_fail(err, W2V_ERR_ARG, "threads %d: at most 4096",
+                        o->threads);
+    if (!(o->progress_interval >= 0))
+        return w2v_fail(err, W2V_ERR_ARG, "negative progress interval");
+    return W2V_OK;
+}
+
+static float *alloc_matrix(size_t rows, size_t dim, w2v_error *err)
+{
+    size_t bytes;
+    if (!w2v_mul_size(rows, dim, &bytes) ||
+        !w2v_mul_size(bytes, sizeof(float), &bytes)) {
+        w2v_fail(err, W2V_ERR_NOMEM, "a %zu x %zu matrix is too big", rows,
+                 dim);
+        return NULL;
+    }
+    float *m = w2v_alloc_aligned(bytes);
+    if (m == NULL)
+        w2v_fail(err, W2V_ERR_NOMEM, "out of memory for a %zu x %zu matrix "
+                 "(%zu MB)", rows, dim, bytes >> 20);
+    return m;
+}
+
+/* The weights: inputs small and random, outputs zero (as in word2vec.c). */
+static int init_weights(w2v_trainer *t, w2v_error *err)
+{
+    size_t V = t->n_words, D = t->dim;
+    t->in = alloc_matrix(V, D, err);
+    if (t->in == NULL)
+        return err ? err->code : W2V_ERR_NOMEM;
+    w2v_rng rng;
+    w2v_rng_seed(&rng, t->opt.seed, UINT64_MAX);
+    for (size_t i = 0; i < V * D; i++)
+        t->in[i] = (w2v_rng_float(&rng) - 0.5f) / (float)D;
+    if (t->opt.negative > 0) {
+        if ((t->out_ns = alloc_matrix(V, D, err)) == NULL)
+            return err ? err->code : W2V_ERR_NOMEM;
+        memset(t->out_ns, 0, V * D * sizeof(float));
+    }
+    if (t->opt.hs && V > 1) {
+        if ((t->out_hs = alloc_matrix(V - 1, D, err)) == NULL)
+            return err ? err->code : W2V_ERR_NOMEM;
+        memset(t->out_hs, 0, (V - 1) * D * sizeof(float));
+    }
+    return W2V_OK;
+}
+
+static int init_samplers(w2v_trainer *t, w2v_error *err)
+{
+    int rc = w2v_subsample_init(t->vocab, t->opt.sample, &t->keep, err);
+    if (rc == W2V_OK && t->opt.negative > 0)
+        rc = w2v_alias_init(&t->noise, t->vocab, 0.75, err);
+    if (rc == W2V_OK && t->opt.hs) {
+        size_t V = t->n_words;
+        uint64_t *counts = malloc(V * sizeof *counts);
+        if (counts == NULL)
+            return w2v_fail_nomem(err, "the Huffman tree");
+        for (size_t i = 0; i < V; i++)
+            counts[i] = w2v_vocab_count(t->vocab, i);
+        rc = w2v_huffman_build(&t->tree, counts, V, err);
+        free(counts);
+    }
+    return rc;
+}
+
+int w2v_trainer_new(const w2v_train_options *opt, const w2v_vocab *vocab,
+                    w2v_trainer **out, w2v_error *err)
+{
+    *out = NULL;
+    int rc = w2v_train_options_check(opt, err);
+    if (rc != W2V_OK)
+        return rc;
+    if (w2v_vocab_size(vocab) == 0)
+        return w2v_fail(err, W2V_ERR_EMPTY, "the vocabulary is empty");
+    w2v_trainer *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return w2v_fail_nomem(err, "a trainer");
+    t->opt = *opt;
+    t->dim = opt->dim;
+    t->alpha0 = (float)w2v_train_options_alpha(opt);
+    t->threads = opt->threads > 0 ? opt->threads
+                                  : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (t->threads < 1)
+        t->threads = 1;
+    rc = w2v_vocab_clone(vocab, &t->vocab, err);
+    if (rc == W2V_OK) {
+        t->n_words = w2v_vocab_size(t->vocab);
+        rc = init_weights(t, err);
+    }
+    if (rc == W2V_OK)
+        rc = init_samplers(t, err);
+    if (rc != W2V_OK) {
+        w2v_trainer_free(t);
+        return rc;
+    }
+    t->km.in = t->in;
+    t->km.out_ns = t->out_ns;
+    t->km.out_hs = t->out_hs;
+    t->km.dim = t->dim;
+    t->km.negative = opt->negative;
+    t->km.noise = opt->negative > 0 ? &t->noise : NULL;
+    t->km.tree = opt->hs && t->n_words > 1 ? &t->tree : NULL;
+    *out = t;
+    return W2V_OK;
+}
+
+void w2v_trainer_free(w2v_trainer *t)
+{
+    if (t == NULL)
+        return;
+    w2v_vocab_free(t->vocab);
+    w2v_free_aligned(t->in);
+    w2v_free_aligned(t->out_ns);
+    w2v_free_aligned(t->out_hs);
+    w2v_alias_free(&t->noise);
+    w2v_huffman_free(&t->tree);
+    free(t->keep);
+    free(t);
+}
+
+void w2v_trainer_stop(w2v_trainer *t)
+{
+    atomic_store(&t->stop, 1);
+}
+
+int w2v_trainer_model(const w2v_trainer *t, w2v_model **out, w2v_error *err)
+{
+    *out = NULL;
+    w2v_vocab *v;
+    int rc = w2v_vocab_clone(t->vocab, &v, err);
+    if (rc != W2V_OK)
+        return rc;
+    w2v_model *m;
+    rc = w2v_model_new(v, t->dim, &m, err);
+    if (rc != W2V_OK)
+        return rc;
+    for (size_t i = 0; i < t->n_words; i++)
+        memcpy(w2v_model_vector(m, i), t->in + i * t->dim,
+               t->dim * sizeof(float));
+    *out = m;
+    return W2V_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Workers                                                                 */
+
+/* Adds a worker's pending words to the shared count; sets its rate. */
+static void tick(worker *w)
+{
+    w2v_trainer *t = w->t;
+    uint64_t done = atomic_fetch_add(&t->words_done, w->pending) + w->pending;
+    w->pending = 0;
+    /* Linear decay over all epochs, with a floor (word2vec.c's schedule). */
+    double left = 1.0 - (double)done / (double)(t->words_total + 1);
+    float a = t->alpha0 * (float)(left > 1e-4 ? left : 1e-4);
+    w->alpha = a;
+    atomic_store_explicit(&t->alpha, a, memory_order_relaxed);
+}
+
+/* Trains targets sent[from, to) of the n ids in sent. */
+static void train_range(worker *w, const uint32_t *sent, size_t n,
+                        size_t from, size_t to)
+{
+    w2v_trainer *t = w->t;
+    int window = t->opt.window;
+    for (size_t pos = from; pos < to; pos++) {
+        int win = window - (int)w2v_rng_below(&w->rng, (uint32_t)window);
+        w2v_kernel_loss *loss =
+            (w->predictions++ % LOSS_EVERY) == 0 ? &w->loss : NULL;
+        if (t->opt.arch == W2V_ARCH_CBOW)
+            w2v_kernel_cbow(&t->km, &w->scratch, &w->rng, sent, n, pos, win,
+                            w->alpha, loss);
+        else
+            w2v_kernel_skipgram(&t->km, &w->scratch, &w->rng, sent, n, pos,
+                                win, w->alpha, loss);
+    }
+}
+
+/*
+ * Tokenises one block and trains on it, sentence by sentence. A sentence
+ * longer than SENTENCE_IDS slides: trained targets leave the buffer, but
+ * the last 2 * window ids stay as context, so nothing is cut.
+ */
+static void train_block(worker *w, const char *text, size_t len)
+{
+    w2v_trainer *t = w->t;
+    size_t window = (size_t)t->opt.window;
+    size_t n = 0, from = 0;
+    w2v_tokens tok;
+    w2v_tokens_init(&tok, text, len);
+    const char *word;
+    size_t wlen;
+    int kind;
+    while ((kind = w2v_tokens_next(&tok, &word, &wlen)) != W2V_TOKEN_END) {
+        if (kind == W2V_TOKEN_EOL) {
+            train_range(w, w->sent, n, from, n);
+            n = from = 0;
+            continue;
+        }
+        int64_t id = w2v_vocab_find(t->vocab, word, wlen);
+        if (id < 0)
+            continue;
+        if (++w->pending >= WORDS_PER_TICK)
+            tick(w);
+        uint32_t keep = t->keep[id];
+        if (keep != UINT32_MAX && (uint32_t)w2v_rng_next(&w->rng) >= keep)
+            continue;
+        w->sent[n++] = (uint32_t)id;
+        if (n == SENTENCE_IDS) {
+            size_t ready = n - window;   /* these have full right context */
+            train_range(w, w->sent, n, from, ready);
+            size_t keep_from = n - 2 * window;
+            memmove(w->sent, w->sent + keep_from,
+                    2 * window * sizeof *w->sent);
+            n = 2 * window;
+            from = window;
+        }
+    }
+    train_range(w, w->sent, n, from, n);
+    atomic_store_explicit(&w->loss_sum, w->loss.sum, memory_order_relaxed);
+    atomic_store_explicit(&w->loss_count, w->loss.count,
+                          memory_order_relaxed);
+}
+
+/* Takes the next block under the lock; 0 when there is nothing left. */
+static size_t next_block(worker *w)
+{
+    w2v_trainer *t = w->t;
+    size_t len = 0;
+    w2v_error e;
+    w2v_error_clear(&e);
+    pthread_mutex_lock(&t->lock);
+    for (;;) {
+        if (t->failed || t->finished || atomic_load(&t->stop)) {
+            len = 0;
+            break;
+        }
+        int rc = w2v_corpus_read(t->corpus, w->buf, BLOCK_BYTES, &len, &e);
+        if (rc == W2V_OK && len > 0)
+            break;
+        if (rc == W2V_OK) { /* the end of a pass */
+            if (t->epoch + 1 >= t->opt.epochs) {
+                t->finished = 1;
+                continue;
+            }
+            rc = w2v_corpus_rewind(t->corpus, &e);
+            if (rc == W2V_OK) {
+                t->epoch++;
+                atomic_store(&t->epoch_seen, t->epoch);
+                continue;
+            }
+        }
+        t->failed = 1;
+        t->error = e;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return len;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    size_t len;
+    tick(w);
+    while ((len = next_block(w)) > 0)
+        train_block(w, w->buf, len);
+    tick(w);
+    atomic_fetch_sub(&w->t->running, 1);
+    return NULL;
+}
+
+static int worker_init(worker *w, w2v_trainer *t, int index, w2v_error *err)
+{
+    memset(w, 0, sizeof *w);
+    w->t = t;
+    w2v_rng_seed(&w->rng, t->opt.seed, (uint64_t)index);
+    size_t D = t->dim;
+    w->buf = malloc(BLOCK_BYTES);
+    w->sent = malloc(SENTENCE_IDS * sizeof *w->sent);
+    w->scratch.h = w2v_alloc_aligned(D * sizeof(float));
+    w->scratch.grad = w2v_alloc_aligned(D * sizeof(float));
+    w->scratch.ids = malloc(((size_t)t->opt.negative + 1) * sizeof(uint32_t));
+    if (!w->buf || !w->sent || !w->scratch.h || !w->scratch.grad ||
+        !w->scratch.ids)
+        return w2v_fail_nomem(err, "a worker's buffers");
+    return W2V_OK;
+}
+
+static void worker_free(worker *w)
+{
+    free(w->buf);
+    free(w->sent);
+    w2v_free_aligned(w->scratch.h);
+    w2v_free_aligned(w->scratch.grad);
+    free(w->scratch.ids);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Progress                                                                */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct loss_tally {
+    double sum;
+    uint64_t count;
+} loss_tally;
+
+static void report(w2v_trainer *t, double start, loss_tally *prev, int done)
+{
+    if (t->opt.progress == NULL)
+        return;
+    w2v_progress p;
+    memset(&p, 0, sizeof p);
+    loss_tally cur = {0, 0};
+    for (int i = 0; i < t->threads; i++) {
+        cur.sum += atomic_load_explicit(&t->workers[i].loss_sum,
+                                        memory_order_relaxed);
+        cur.count += atomic_load_explicit(&t->workers[i].loss_count,
+                                          memory_order_relaxed);
+    }
+    p.epochs = t->opt.epochs;
+    p.epoch = atomic_load(&t->epoch_seen) + 1;
+    p.words_total = t->words_total;
+    p.words_done = atomic_load(&t->words_done);
+    if (p.words_done > p.words_total)
+        p.words_done = p.words_total;
+    p.fraction = p.words_total ? (double)p.words_done / p.words_total : 1;
+    if (done)
+        p.fraction = 1;
+    p.elapsed = now_seconds() - start;
+    p.words_per_sec = p.elapsed > 0 ? p.words_done / p.elapsed : 0;
+    p.threads = t->threads;
+    p.alpha = atomic_load_explicit(&t->alpha, memory_order_relaxed);
+    if (cur.count > prev->count)
+        p.loss = (cur.sum - prev->sum) / (double)(cur.count - prev->count);
+    else
+        p.loss = NAN;
+    if (done)  /* the final report: the mean over the whole run */
+        p.loss = cur.count ? cur.sum / (double)cur.count : NAN;
+    *prev = cur;
+    p.eta = p.fraction > 0 && !done ? p.elapsed * (1 - p.fraction) /
+                                          p.fraction
+                                    : 0;
+    p.done = done;
+    t->opt.progress(&p, t->opt.progress_user);
+}
+
+static void wait_and_report(w2v_trainer *t, double start)
+{
+    loss_tally prev = {0, 0};
+    double last = start;
+    while (atomic_load(&t->running) > 0) {
+        struct timespec nap = {0, 20 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+        double now = now_seconds();
+        if (now - last >= t->opt.progress_interval) {
+            report(t, start, &prev, 0);
+            last = now;
+        }
+    }
+}
+
+int w2v_trainer_run(w2v_trainer *t, w2v_corpus *corpus, w2v_error *err)
+{
+    int rc = w2v_corpus_rewind(corpus, err);
+    if (rc != W2V_OK)
+        return rc;
+    t->workers = w2v_alloc_aligned((size_t)t->threads * sizeof(worker));
+    if (t->workers == NULL)
+        return w2v_fail_nomem(err, "worker state");
+    for (int i = 0; i < t->threads && rc == W2V_OK; i++)
+        rc = worker_init(&t->workers[i], t, i, err);
+    if (rc != W2V_OK) {
+        for (int i = 0; i < t->threads; i++)
+            worker_free(&t->workers[i]);
+        w2v_free_aligned(t->workers);
+        t->workers = NULL;
+        return rc;
+    }
+    pthread_mutex_init(&t->lock, NULL);
+    t->corpus = corpus;
+    t->epoch = 0;
+    t->finished = t->failed = 0;
+    w2v_error_clear(&t->error);
+    atomic_store(&t->epoch_seen, 0);
+    atomic_store(&t->words_done, 0);
+    t->words_total = w2v_vocab_total(t->vocab) * (uint64_t)t->opt.epochs;
+    atomic_store(&t->alpha, t->alpha0);
+    atomic_store(&t->running, t->threads);
+    double start = now_seconds();
+    int started = 0;
+    for (int i = 0; i < t->threads; i++) {
+        if (pthread_create(&t->workers[i].tid, NULL, worker_main,
+                           &t->workers[i]) != 0) {
+            atomic_store(&t->stop, 1);
+            atomic_fetch_sub(&t->running, t->threads - i);
+            rc = w2v_fail(err, W2V_ERR_THREAD, "cannot start thread %d of %d",
+                          i + 1, t->threads);
+            break;
+        }
+        started++;
+    }
+    wait_and_report(t, start);
+    for (int i = 0; i < started; i++)
+        pthread_join(t->workers[i].tid, NULL);
+    loss_tally dummy = {0, 0};
+    if (rc == W2V_OK && t->failed) {
+        rc = t->error.code;
+        if (err != NULL)
+            *err = t->error;
+    } else if (rc == W2V_OK && atomic_load(&t->stop)) {
+        rc = w2v_fail(err, W2V_ERR_STOPPED, "training was stopped");
+    }
+    if (rc == W2V_OK)
+        report(t, start, &dummy, 1);
+    for (int i = 0; i < t->threads; i++)
+        worker_free(&t->workers[i]);
+    w2v_free_aligned(t->workers);
+    t->workers = NULL;
+    pthread_mutex_destroy(&t->lock);
+    t->corpus = NULL;
+    return rc;
+}

@@ -1,0 +1,185 @@
+/*
+ * util.c - error reports, checked sizes, aligned memory, atomic output
+ * files. See util.h.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define W2V_VERSION_STRING "0.1.0"
+
+void w2v_error_clear(w2v_error *err)
+{
+    if (err == NULL)
+        return;
+    err->code = W2V_OK;
+    err->message[0] = '\0';
+}
+
+const char *w2v_status_string(int code)
+{
+    switch (code) {
+    case W2V_OK: return "ok";
+    case W2V_ERR_ARG: return "invalid argument";
+    case W2V_ERR_NOMEM: return "out of memory";
+    case W2V_ERR_IO: return "input/output error";
+    case W2V_ERR_FORMAT: return "malformed input";
+    case W2V_ERR_EMPTY: return "no usable data";
+    case W2V_ERR_NOTFOUND: return "not found";
+    case W2V_ERR_THREAD: return "thread error";
+    case W2V_ERR_STOPPED: return "stopped";
+    default: return "unknown error";
+    }
+}
+
+const char *w2v_version(void)
+{
+    return W2V_VERSION_STRING;
+}
+
+int w2v_fail(w2v_error *err, int code, const char *fmt, ...)
+{
+    if (err == NULL)
+        return code;
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    /* Mark a cut message so that nobody mistakes it for the whole story. */
+    if (n >= (int)sizeof err->message)
+        memcpy(err->message + sizeof err->message - 4, "...", 4);
+    return code;
+}
+
+int w2v_fail_nomem(w2v_error *err, const char *what)
+{
+    return w2v_fail(err, W2V_ERR_NOMEM, "out of memory allocating %s", what);
+}
+
+int w2v_mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return 0;
+    *out = a * b;
+    return 1;
+}
+
+void *w2v_alloc_aligned(size_t n)
+{
+    if (n == 0 || n > SIZE_MAX - W2V_ALIGN)
+        return NULL;
+    size_t rounded = (n + W2V_ALIGN - 1) / W2V_ALIGN * W2V_ALIGN;
+    void *p = NULL;
+    if (posix_memalign(&p, W2V_ALIGN, rounded) != 0)
+        return NULL;
+    return p;
+}
+
+void w2v_free_aligned(void *p)
+{
+    free(p);
+}
+
+char *w2v_strdup(const char *s, w2v_error *err)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d == NULL) {
+        w2v_fail_nomem(err, "a string");
+        return NULL;
+    }
+    memcpy(d, s, n);
+    return d;
+}
+
+static void outfile_reset(w2v_outfile *o)
+{
+    free(o->path);
+    free(o->tmp_path);
+    free(o->buf);
+    memset(o, 0, sizeof *o);
+}
+
+int w2v_outfile_open(w2v_outfile *o, const char *path, w2v_error *err)
+{
+    memset(o, 0, sizeof *o);
+    if (path == NULL || path[0] == '\0')
+        return w2v_fail(err, W2V_ERR_ARG, "empty output file name");
+    size_t n = strlen(path);
+    o->path = w2v_strdup(path, err);
+    o->tmp_path = malloc(n + 16);
+    o->buf = malloc(1 << 20);
+    if (o->path == NULL || o->tmp_path == NULL || o->buf == NULL) {
+        outfile_reset(o);
+        return w2v_fail_nomem(err, "an output file");
+    }
+    /* Same directory as the target, so that rename() cannot cross devices. */
+    snprintf(o->tmp_path, n + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(o->tmp_path);
+    if (fd < 0) {
+        int e = errno;
+        w2v_fail(err, W2V_ERR_IO, "%s: cannot create output file: %s", path,
+                 strerror(e));
+        outfile_reset(o);
+        return W2V_ERR_IO;
+    }
+    /* mkstemp makes 0600 files; give the usual mode, filtered by umask. */
+    mode_t mask = umask(0);
+    umask(mask);
+    (void)fchmod(fd, 0666 & ~mask);
+    o->fp = fdopen(fd, "wb");
+    if (o->fp == NULL) {
+        close(fd);
+        unlink(o->tmp_path);
+        outfile_reset(o);
+        return w2v_fail(err, W2V_ERR_IO, "%s: cannot open output file", path);
+    }
+    setvbuf(o->fp, o->buf, _IOFBF, 1 << 20);
+    return W2V_OK;
+}
+
+int w2v_outfile_commit(w2v_outfile *o, w2v_error *err)
+{
+    if (o->fp == NULL)
+        return w2v_fail(err, W2V_ERR_IO, "output file is not open");
+    int bad = ferror(o->fp) || fflush(o->fp) != 0;
+    int e = errno;
+    if (!bad && fsync(fileno(o->fp)) != 0 && errno != EINVAL) {
+        bad = 1;
+        e = errno;
+    }
+    if (fclose(o->fp) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    o->fp = NULL;
+    if (!bad && rename(o->tmp_path, o->path) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        w2v_fail(err, W2V_ERR_IO, "%s: write failed: %s; the file was not "
+                 "changed", o->path, e ? strerror(e) : "stream error");
+        w2v_outfile_abort(o);
+        return W2V_ERR_IO;
+    }
+    outfile_reset(o);
+    return W2V_OK;
+}
+
+void w2v_outfile_abort(w2v_outfile *o)
+{
+    if (o->fp != NULL)
+        fclose(o->fp);
+    o->fp = NULL;
+    if (o->tmp_path != NULL)
+        unlink(o->tmp_path);
+    outfile_reset(o);
+}

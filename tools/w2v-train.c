@@ -1,0 +1,267 @@
+/*
+ * w2v-train - learn word vectors from a text corpus.
+ *
+ * A thin front end over the library: parse and validate the command line,
+ * build (or read) the vocabulary, train, write the vectors. Progress goes
+ * to stderr; the output file appears complete or not at all.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "w2v/w2v.h"
+
+typedef struct settings {
+    const char *corpus;
+    const char *output;
+    const char *save_vocab;
+    const char *read_vocab;
+    int binary;
+    int cbow;
+    int quiet;
+    uint64_t min_count;
+    size_t max_vocab;
+    w2v_train_options train;
+} settings;
+
+typedef struct progress_state {
+    int tty;
+    double last_line;   /* elapsed seconds at the last non-tty line */
+    int drawn;          /* a tty line is on screen */
+} progress_state;
+
+static void usage(const cli_option *opts)
+{
+    printf("Usage: w2v-train -corpus FILE [options]\n"
+           "Learns word vectors from FILE (plain text or gzip, \"-\" for "
+           "standard input;\nwhitespace separates words, a newline ends a "
+           "sentence) and writes them in the\nword2vec format.\n\nOptions:\n");
+    cli_print_options(opts);
+    printf("\nThe default architecture is skip-gram (-cbow 0), the better "
+           "choice on corpora of\ntext8's size; the original word2vec.c "
+           "defaults to CBOW. -alpha defaults to\n0.025 for skip-gram and "
+           "0.05 for CBOW, as in word2vec.c. CBOW gives every context\n"
+           "word the gradient of the context average (word2vec.c adds the "
+           "undivided error).\n\nExample:\n  w2v-train -corpus text8.gz "
+           "-size 300 -output vectors.bin\n");
+}
+
+static void draw_progress(const w2v_progress *p, void *user)
+{
+    progress_state *s = user;
+    char rate[32], per[32], el[32], eta[32];
+    cli_si(p->words_per_sec, rate, sizeof rate);
+    cli_si(p->words_per_sec / p->threads, per, sizeof per);
+    cli_duration(p->elapsed, el, sizeof el);
+    cli_duration(p->eta, eta, sizeof eta);
+    if (p->done) {
+        if (s->drawn)
+            fputc('\n', stderr);
+        return;
+    }
+    if (!s->tty) {
+        /* Logs get a line every 10 seconds, not a stream of \r updates. */
+        if (p->elapsed - s->last_line < 10)
+            return;
+        s->last_line = p->elapsed;
+    }
+    char bar[21];
+    int fill = (int)(p->fraction * 20 + 0.5);
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[20] = '\0';
+    fprintf(stderr, "%sepoch %d/%d [%s] %5.1f%%  %s words/s (%s/thread)  "
+            "lr %.5f  loss %.4f  %s elapsed, eta %s%s",
+            s->tty ? "\r" : "", p->epoch, p->epochs, bar, 100 * p->fraction,
+            rate, per, p->alpha, p->loss, el, eta, s->tty ? "\033[K" : "\n");
+    s->drawn = s->tty;
+}
+
+/* Fails early if the output's directory cannot take a new file. */
+static int check_output_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "w2v-train: %s: cannot write in directory %s\n",
+                path, dir);
+        return 0;
+    }
+    return 1;
+}
+
+static int fail(const w2v_error *e)
+{
+    fprintf(stderr, "w2v-train: %s\n", e->message);
+    return CLI_EXIT_FAIL;
+}
+
+static int get_vocab(const settings *s, w2v_corpus *corpus, w2v_vocab **v,
+                     w2v_error *err)
+{
+    if (s->read_vocab != NULL)
+        return w2v_vocab_load(s->read_vocab, s->min_count, s->max_vocab, v,
+                              err);
+    w2v_vocab_options vo = w2v_vocab_options_default();
+    vo.min_count = s->min_count;
+    vo.max_words = s->max_vocab;
+    return w2v_vocab_build(corpus, &vo, v, err);
+}
+
+static void print_summary(const settings *s, const w2v_vocab *v,
+                          double seconds, const w2v_model *m)
+{
+    char words[32], vsz[32], rate[32], el[32];
+    uint64_t done = w2v_vocab_total(v) * (uint64_t)s->train.epochs;
+    cli_thousands(done, words, sizeof words);
+    cli_thousands(w2v_vocab_size(v), vsz, sizeof vsz);
+    cli_si(seconds > 0 ? (double)done / seconds : 0, rate, sizeof rate);
+    cli_duration(seconds, el, sizeof el);
+    fprintf(stderr, "w2v-train: %s words (%d epochs) in %s (%.1f s), %s "
+            "words/s; wrote %s: %s words x %zu, %s\n", words,
+            s->train.epochs, el, seconds, rate, s->output, vsz,
+            w2v_model_dim(m), s->binary ? "binary" : "text");
+}
+
+static int run(settings *s)
+{
+    w2v_error err;
+    w2v_error_clear(&err);
+    if (!check_output_dir(s->output))
+        return CLI_EXIT_FAIL;
+    if (w2v_train_options_check(&s->train, &err) != W2V_OK) {
+        fprintf(stderr, "w2v-train: %s\n", err.message);
+        return CLI_EXIT_USAGE;
+    }
+    w2v_corpus *corpus = NULL;
+    w2v_vocab *vocab = NULL;
+    w2v_trainer *t = NULL;
+    w2v_model *m = NULL;
+    int status = CLI_EXIT_FAIL;
+    progress_state ps = {isatty(STDERR_FILENO), 0, 0};
+    if (!s->quiet) {
+        s->train.progress = draw_progress;
+        s->train.progress_user = &ps;
+    }
+    if (w2v_corpus_open(s->corpus, &corpus, &err) != W2V_OK ||
+        get_vocab(s, corpus, &vocab, &err) != W2V_OK)
+        goto done;
+    if (!s->quiet) {
+        char total[32], vsz[32];
+        fprintf(stderr, "w2v-train: %s: %s words in the vocabulary of %s "
+                "(min-count %llu)\n", w2v_corpus_path(corpus),
+                cli_thousands(w2v_vocab_total(vocab), total, sizeof total),
+                cli_thousands(w2v_vocab_size(vocab), vsz, sizeof vsz),
+                (unsigned long long)s->min_count);
+    }
+    if (s->save_vocab != NULL &&
+        w2v_vocab_save(vocab, s->save_vocab, &err) != W2V_OK)
+        goto done;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (w2v_trainer_new(&s->train, vocab, &t, &err) != W2V_OK ||
+        w2v_trainer_run(t, corpus, &err) != W2V_OK ||
+        w2v_trainer_model(t, &m, &err) != W2V_OK ||
+        w2v_model_save(m, s->output, s->binary ? W2V_FORMAT_BINARY
+                                               : W2V_FORMAT_TEXT,
+                       &err) != W2V_OK)
+        goto done;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (!s->quiet)
+        print_summary(s, vocab, (double)(t1.tv_sec - t0.tv_sec) +
+                                    1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
+                      m);
+    status = CLI_EXIT_OK;
+done:
+    if (status != CLI_EXIT_OK)
+        fail(&err);
+    w2v_model_free(m);
+    w2v_trainer_free(t);
+    w2v_vocab_free(vocab);
+    w2v_corpus_close(corpus);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    settings s;
+    memset(&s, 0, sizeof s);
+    s.output = "vectors.bin";
+    s.binary = 1;
+    s.min_count = 5;
+    s.train = w2v_train_options_default();
+    int threads = 0, hs = 0;
+    double alpha = 0;
+    const cli_option opts[] = {
+        {"corpus", "train", CLI_STRING, &s.corpus, 0, 0, "FILE",
+         "training text: plain, .gz, or - for stdin (required)"},
+        {"output", NULL, CLI_STRING, &s.output, 0, 0, "FILE",
+         "where to write the vectors (default vectors.bin)"},
+        {"size", NULL, CLI_SIZE, &s.train.dim, 1, 100000, "N",
+         "vector dimension (default 100)"},
+        {"window", NULL, CLI_INT, &s.train.window, 1, 1000, "N",
+         "max distance between a word and its context (default 5)"},
+        {"sample", NULL, CLI_DOUBLE, &s.train.sample, 0, 0.999, "T",
+         "down-sample words more frequent than T (default 1e-3; 0 = off)"},
+        {"negative", NULL, CLI_INT, &s.train.negative, 0, 1000, "N",
+         "noise words per prediction (default 5; 0 = off)"},
+        {"hs", NULL, CLI_INT, &hs, 0, 1, "0|1",
+         "hierarchical softmax (default 0)"},
+        {"cbow", NULL, CLI_INT, &s.cbow, 0, 1, "0|1",
+         "1 = CBOW, 0 = skip-gram (default 0; word2vec.c defaults to 1)"},
+        {"iter", "epochs", CLI_INT, &s.train.epochs, 1, 100000, "N",
+         "passes over the corpus (default 5)"},
+        {"min-count", NULL, CLI_U64, &s.min_count, 1, 1e18, "N",
+         "ignore words seen fewer than N times (default 5)"},
+        {"max-vocab", NULL, CLI_SIZE, &s.max_vocab, 0, 4e9, "N",
+         "keep only the N most frequent words (default 0 = all)"},
+        {"alpha", NULL, CLI_DOUBLE, &alpha, 1e-6, 10, "A",
+         "starting learning rate (default 0.025 skip-gram, 0.05 CBOW)"},
+        {"threads", NULL, CLI_INT, &threads, 1, 4096, "N",
+         "worker threads (default: all cores)"},
+        {"binary", NULL, CLI_INT, &s.binary, 0, 1, "0|1",
+         "1 = binary output, 0 = text (default 1)"},
+        {"save-vocab", NULL, CLI_STRING, &s.save_vocab, 0, 0, "FILE",
+         "also write the vocabulary (\"word count\" lines)"},
+        {"read-vocab", NULL, CLI_STRING, &s.read_vocab, 0, 0, "FILE",
+         "take the vocabulary from FILE, skipping the counting pass"},
+        {"seed", NULL, CLI_U64, &s.train.seed, 0, 1.8e19, "N",
+         "random seed (default 1); with -threads 1 runs are repeatable"},
+        {"quiet", NULL, CLI_SWITCH, &s.quiet, 0, 0, NULL,
+         "no progress output"},
+        {NULL, NULL, 0, NULL, 0, 0, NULL, NULL}};
+    int npos = 0, help = 0;
+    int rc = cli_parse("w2v-train", opts, argc, argv, &npos, &help);
+    if (rc != 0)
+        return rc;
+    if (help) {
+        usage(opts);
+        return CLI_EXIT_OK;
+    }
+    if (npos > 0) {
+        fprintf(stderr, "w2v-train: unexpected argument \"%s\" (options "
+                "start with -)\n", argv[1]);
+        return CLI_EXIT_USAGE;
+    }
+    if (s.corpus == NULL) {
+        fprintf(stderr, "w2v-train: no corpus: use -corpus FILE (see "
+                "w2v-train -help)\n");
+        return CLI_EXIT_USAGE;
+    }
+    s.train.arch = s.cbow ? W2V_ARCH_CBOW : W2V_ARCH_SKIPGRAM;
+    s.train.hs = hs;
+    s.train.threads = threads;
+    s.train.alpha = alpha;
+    return run(&s);
+}
