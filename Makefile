@@ -39,8 +39,8 @@ LIB_SRC := $(wildcard src/*.c)
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 TOOLS   := w2v-train w2v-nearest w2v-analogy
 TOOL_BIN := $(TOOLS:%=$(BUILD)/bin/%)
-CLI_OBJ := $(BUILD)/obj/tools/cli.o
-TEST_SRC := $(wildcard tests/test_*.c)
+CLI_OBJ := $(BUILD)/obj/tools/cli.o $(BUILD)/obj/tools/query.o
+TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
 TEST_BIN := $(BUILD)/tests/w2v-tests
 
@@ -51,7 +51,7 @@ all: $(BUILD)/libw2v.a $(BUILD)/libw2v.so $(TOOL_BIN)
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/w2v/*.h src/*.h) | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) $(SANFLAGS) -c $< -o $@
 
-$(BUILD)/obj/tools/%.o: tools/%.c tools/cli.h $(wildcard include/w2v/*.h) | $(BUILD)/obj/tools
+$(BUILD)/obj/tools/%.o: tools/%.c tools/cli.h tools/query.h $(wildcard include/w2v/*.h) | $(BUILD)/obj/tools
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SANFLAGS) -c $< -o $@
 
 $(BUILD)/obj/tests/%.o: tests/%.c $(wildcard include/w2v/*.h src/*.h tests/*.h) | $(BUILD)/obj/tests

@@ -250,13 +250,14 @@ int w2v_corpus_read(w2v_corpus *c, char *buf, size_t cap, size_t *len,
         return W2V_OK;
     }
     /*
-     * Cut after the last newline if it is near the end (so blocks hold
-     * whole sentences), else after the last whitespace. validate() has
+     * Cut after the last newline if it is within the last
+     * W2V_MAX_WORD_BYTES (so blocks hold whole sentences and the carry fits
+     * its buffer), else after the last whitespace. validate() has
      * guaranteed whitespace within the last W2V_MAX_WORD_BYTES + 1 bytes.
      */
     size_t cut = 0;
-    size_t lim = n > (size_t)W2V_CORPUS_MIN_BLOCK ? n - W2V_CORPUS_MIN_BLOCK
-                                                  : 0;
+    size_t lim = n > (size_t)W2V_MAX_WORD_BYTES ? n - W2V_MAX_WORD_BYTES
+                                                : 0;
     for (size_t i = n; i > lim; i--) {
         if (buf[i - 1] == '\n') {
             cut = i;
