@@ -31,7 +31,10 @@ SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
 
 SHARED_DIR := $(firstword $(wildcard ../shared))
-CORPUS  ?= $(if $(SHARED_DIR),$(SHARED_DIR)/corpora/en17m.txt.gz,)
+# CORPUS is empty unless given: the demo then uses corpora/text8.gz or the
+# embedded corpus, the benchmark ../shared's en17m.
+CORPUS  ?=
+BENCH_CORPUS = $(or $(CORPUS),$(if $(SHARED_DIR),$(SHARED_DIR)/corpora/en17m.txt.gz,))
 EVAL_DIR ?= $(if $(SHARED_DIR),$(SHARED_DIR)/eval,eval)
 PYTHON  ?= $(firstword $(wildcard /usr/bin/python3.11) python3)
 
@@ -81,15 +84,15 @@ test: all $(TEST_BIN)
 	$(TEST_BIN) --jobs 2 $(TEST_ARGS)
 
 demo: all
-	CORPUS="$(DEMO_CORPUS)" W2V_BIN=$(BUILD)/bin sh tools/demo.sh
+	CORPUS="$(CORPUS)" W2V_BIN=$(BUILD)/bin sh tools/demo.sh
 
 bench: all
 	$(PYTHON) tools/bench/bench.py --w2v-train $(BUILD)/bin/w2v-train \
-	  $(if $(CORPUS),--corpus $(CORPUS)) --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench.md
+	  $(if $(BENCH_CORPUS),--corpus $(BENCH_CORPUS)) --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench.md
 
 bench-quick: all
 	$(PYTHON) tools/bench/bench.py --quick --w2v-train $(BUILD)/bin/w2v-train \
-	  $(if $(SHARED_DIR),--corpus $(SHARED_DIR)/corpora/en1m.txt.gz) \
+	  $(if $(or $(CORPUS),$(SHARED_DIR)),--corpus $(or $(CORPUS),$(SHARED_DIR)/corpora/en1m.txt.gz)) \
 	  --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench-quick.md
 
 install: all
