@@ -65,6 +65,36 @@ static int gz_fail(w2v_corpus *c, w2v_error *err)
                     msg ? msg : "unknown zlib error");
 }
 
+/*
+ * An anonymous read-write file in $TMPDIR (else /tmp) for the copy of a
+ * stream; tmpfile() would ignore TMPDIR. NULL with errno set on failure.
+ */
+static FILE *spool_create(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || dir[0] == '\0')
+        dir = "/tmp";
+    size_t n = strlen(dir) + sizeof "/w2v-spool-XXXXXX";
+    char *name = malloc(n);
+    if (name == NULL)
+        return NULL;
+    snprintf(name, n, "%s/w2v-spool-XXXXXX", dir);
+    int fd = mkstemp(name);
+    int e = errno;
+    FILE *fp = NULL;
+    if (fd >= 0) {
+        /* Unlinked at once: the space is freed when the file is closed. */
+        unlink(name);
+        fp = fdopen(fd, "w+b");
+        e = errno;
+        if (fp == NULL)
+            close(fd);
+    }
+    free(name);
+    errno = e;
+    return fp;
+}
+
 int w2v_corpus_open(const char *path, w2v_corpus **out, w2v_error *err)
 {
     *out = NULL;
@@ -114,16 +144,13 @@ int w2v_corpus_open(const char *path, w2v_corpus **out, w2v_error *err)
         return w2v_fail_nomem(err, "a gzip stream");
     }
     gzbuffer(c->gz, 1 << 18);
-    if (c->is_stream) {
-        c->spool = tmpfile();
-        if (c->spool == NULL) {
-            int e = errno;
-            w2v_corpus_close(c);
-            return w2v_fail(err, W2V_ERR_IO,
-                            "cannot create a temporary copy of standard "
-                            "input: %s (set TMPDIR to a writable directory)",
-                            strerror(e));
-        }
+    if (c->is_stream && (c->spool = spool_create()) == NULL) {
+        int e = errno;
+        w2v_corpus_close(c);
+        return w2v_fail(err, W2V_ERR_IO,
+                        "cannot create a temporary copy of standard "
+                        "input: %s (set TMPDIR to a writable directory)",
+                        strerror(e));
     }
     *out = c;
     return W2V_OK;

@@ -4,7 +4,7 @@
  * For V words the tree has V - 1 inner nodes, numbered 0 .. V-2 (the root
  * is V-2); each inner node owns one output vector. A word's path is the
  * list of inner nodes from the root down and the branch bits taken at each
- * (0 = the more frequent side, as in word2vec.c). Frequent words get short
+ * (1 = the heavier side, as in word2vec.c). Frequent words get short
  * codes, so the expected path length is minimal.
  */
 #ifndef W2V_HUFFMAN_H

@@ -68,14 +68,24 @@ size_t w2v_knn_size(const w2v_knn *k)
     return k->n;
 }
 
-/* Sifts a min-heap of (score, id) down from i; the worst best is on top. */
+/*
+ * Is a a worse answer than b? A lower score, or the same score and a higher
+ * id: the order of the final sort, so that the top k kept are the first k
+ * of the full ranking even when scores tie (zero rows all score 0).
+ */
+static int worse(const w2v_neighbor *a, const w2v_neighbor *b)
+{
+    return a->score < b->score || (a->score == b->score && a->id > b->id);
+}
+
+/* Sifts a heap of answers down from i; the worst of the best is on top. */
 static void sift_down(w2v_neighbor *h, size_t n, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && h[l].score < h[m].score)
+        if (l < n && worse(&h[l], &h[m]))
             m = l;
-        if (r < n && h[r].score < h[m].score)
+        if (r < n && worse(&h[r], &h[m]))
             m = r;
         if (m == i)
             return;
@@ -129,7 +139,7 @@ int w2v_knn_query(const w2v_knn *k, const float *query, size_t kmax,
             if (h == kmax)
                 for (size_t j = h / 2 + 1; j-- > 0;)
                     sift_down(out, h, j);
-        } else if (c.score > out[0].score) {
+        } else if (worse(&out[0], &c)) {
             out[0] = c;
             sift_down(out, h, 0);
         }

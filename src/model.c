@@ -317,26 +317,52 @@ static int read_word(source *s, const char **w, size_t *len, size_t row,
     return W2V_OK;
 }
 
-/* Is the first row text (values written as decimal numbers)? */
+/*
+ * Is the file text? The first row decides; after its word, a text row holds
+ * only printable ASCII and blanks up to its newline. It is text when its
+ * fields are dim numbers (characters of numbers, nan and inf only), and
+ * also, for dim > 1, when it has at least two fields, one of them a plain
+ * decimal number, in at least 2 dim - 1 bytes: a text row with a typo, or
+ * with too few or too many values, so that the error names its line
+ * instead of decoding text as floats. A binary row of dim > 1 floats almost
+ * never passes (a negative value has a byte >= 0x80, most others one below
+ * 0x20); a single float might, so for dim 1 only the first test applies.
+ */
 static int looks_like_text(const source *s, size_t dim)
 {
     size_t p = s->pos;
     while (p < s->size && s->data[p] != ' ')
         p++;
-    size_t fields = 0;
-    int in_field = 0;
-    for (p++; p < s->size && s->data[p] != '\n'; p++) {
-        unsigned char c = s->data[p];
-        if (c == ' ' || c == '\t' || c == '\r') {
+    size_t start = ++p, fields = 0;
+    int in_field = 0, numeric = 1, has_decimal = 0;
+    int decimal = 0; /* this field: 0 not a plain number, 1 maybe, 2 yes */
+    for (;; p++) {
+        int c = p < s->size ? s->data[p] : '\n';
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            if (in_field && decimal == 2)
+                has_decimal = 1;
             in_field = 0;
-        } else if (strchr("0123456789.+-eEinfatyINFATY", c) != NULL && c) {
-            fields += !in_field;
-            in_field = 1;
-        } else {
-            return 0;
+            if (c == '\n')
+                break;
+            continue;
         }
+        if (c < 0x20 || c > 0x7e)
+            return 0;
+        if (!in_field) {
+            fields++;
+            in_field = 1;
+            decimal = 1;
+        }
+        if (strchr("0123456789.+-eEinfatyINFATY", c) == NULL)
+            numeric = 0;
+        if (c >= '0' && c <= '9')
+            decimal = decimal ? 2 : 0;
+        else if (strchr(".+-eE", c) == NULL)
+            decimal = 0;
     }
-    return fields == dim;
+    if (numeric && fields == dim)
+        return 1;
+    return dim > 1 && fields >= 2 && has_decimal && p - start >= 2 * dim - 1;
 }
 
 static int parse_value(source *s, float *out, size_t row, size_t col,

@@ -27,8 +27,13 @@ int w2v_alias_init_weights(w2v_alias *a, const double *w, size_t n,
     if (n == 0 || n > UINT32_MAX)
         return w2v_fail(err, W2V_ERR_ARG, "alias table of %zu words", n);
     double sum = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        /* A negative weight would become a negative probability. */
+        if (!(w[i] >= 0))
+            return w2v_fail(err, W2V_ERR_ARG, "noise weight %zu is %g", i,
+                            w[i]);
         sum += w[i];
+    }
     if (!(sum > 0) || !isfinite(sum))
         return w2v_fail(err, W2V_ERR_ARG, "noise weights sum to %g", sum);
     double *scaled = malloc(n * sizeof *scaled);
@@ -54,7 +59,8 @@ int w2v_alias_init_weights(w2v_alias *a, const double *w, size_t n,
     }
     while (ns > 0 && nl > 0) {
         uint32_t s = small[--ns], l = large[nl - 1];
-        a->prob[s] = (uint32_t)(scaled[s] * 4294967295.0);
+        double p = scaled[s] * 4294967296.0;
+        a->prob[s] = p >= 4294967295.0 ? UINT32_MAX : (uint32_t)p;
         a->alias[s] = l;
         scaled[l] -= 1.0 - scaled[s];
         if (scaled[l] < 1.0) {

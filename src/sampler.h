@@ -24,7 +24,7 @@
 
 typedef struct w2v_alias {
     size_t n;
-    uint32_t *prob;   /* (n) P(keep column i) scaled to 2^32 - 1 */
+    uint32_t *prob;   /* (n) P(keep column i) scaled to 2^32, capped */
     uint32_t *alias;  /* (n) the other word of column i */
 } w2v_alias;
 
@@ -42,7 +42,8 @@ static inline uint32_t w2v_alias_draw(const w2v_alias *a, w2v_rng *r)
 {
     uint64_t x = w2v_rng_next(r);
     uint32_t col = (uint32_t)(((x >> 32) * (uint64_t)a->n) >> 32);
-    return (uint32_t)x <= a->prob[col] ? col : a->alias[col];
+    /* Full columns are their own alias, so the cap costs nothing. */
+    return (uint32_t)x < a->prob[col] ? col : a->alias[col];
 }
 
 /*

@@ -7,6 +7,9 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -120,9 +123,22 @@ int w2v_outfile_open(w2v_outfile *o, const char *path, w2v_error *err)
         outfile_reset(o);
         return w2v_fail_nomem(err, "an output file");
     }
-    /* Same directory as the target, so that rename() cannot cross devices. */
-    snprintf(o->tmp_path, n + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(o->tmp_path);
+    /*
+     * Same directory as the target, so that rename() cannot cross devices.
+     * O_EXCL with a fresh name instead of mkstemp: the file gets the usual
+     * 0666 & ~umask mode without touching the process-wide umask.
+     */
+    static _Atomic unsigned serial;
+    int fd = -1;
+    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        unsigned tag = (unsigned)getpid() * 2654435761u ^
+                       (unsigned)time(NULL) ^ (atomic_fetch_add(&serial, 1) *
+                                               40503u);
+        snprintf(o->tmp_path, n + 16, "%s.tmp.%06x", path, tag & 0xffffff);
+        fd = open(o->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
     if (fd < 0) {
         int e = errno;
         w2v_fail(err, W2V_ERR_IO, "%s: cannot create output file: %s", path,
@@ -130,10 +146,6 @@ int w2v_outfile_open(w2v_outfile *o, const char *path, w2v_error *err)
         outfile_reset(o);
         return W2V_ERR_IO;
     }
-    /* mkstemp makes 0600 files; give the usual mode, filtered by umask. */
-    mode_t mask = umask(0);
-    umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
     o->fp = fdopen(fd, "wb");
     if (o->fp == NULL) {
         close(fd);

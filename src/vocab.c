@@ -375,10 +375,16 @@ w2v_vocab_options w2v_vocab_options_default(void)
     return o;
 }
 
+/* What a counting pass has seen, including words pruned since. */
+typedef struct count_state {
+    uint64_t min_reduce; /* the next pruning drops counts <= this */
+    uint64_t words;      /* words read */
+    uint64_t best;       /* the highest count any word reached */
+} count_state;
+
 /* Counts the words of one block; prunes when the table gets too big. */
 static int count_block(w2v_vocab *v, const char *buf, size_t len,
-                       size_t max_distinct, uint64_t *min_reduce,
-                       w2v_error *err)
+                       size_t max_distinct, count_state *st, w2v_error *err)
 {
     w2v_tokens t;
     w2v_tokens_init(&t, buf, len);
@@ -388,14 +394,18 @@ static int count_block(w2v_vocab *v, const char *buf, size_t len,
     while ((kind = w2v_tokens_next(&t, &word, &wlen)) != W2V_TOKEN_END) {
         if (kind != W2V_TOKEN_WORD)
             continue;
-        int rc = w2v_vocab_add(v, word, wlen, 1, NULL, err);
+        int64_t id;
+        int rc = w2v_vocab_add(v, word, wlen, 1, &id, err);
         if (rc != W2V_OK)
             return rc;
+        st->words++;
+        if (v->e[id].count > st->best)
+            st->best = v->e[id].count;
         if (v->n > max_distinct) {
-            rc = prune(v, *min_reduce, err);
+            rc = prune(v, st->min_reduce, err);
             if (rc != W2V_OK)
                 return rc;
-            (*min_reduce)++;
+            st->min_reduce++;
         }
     }
     return W2V_OK;
@@ -418,24 +428,21 @@ int w2v_vocab_build(w2v_corpus *corpus, const w2v_vocab_options *opt,
         w2v_vocab_free(v);
         return w2v_fail_nomem(err, "a read buffer");
     }
-    uint64_t min_reduce = 1;
+    count_state st = {1, 0, 0};
     size_t len;
     for (;;) {
         rc = w2v_corpus_read(corpus, buf, cap, &len, err);
         if (rc != W2V_OK || len == 0)
             break;
-        rc = count_block(v, buf, len, o.max_distinct, &min_reduce, err);
+        rc = count_block(v, buf, len, o.max_distinct, &st, err);
         if (rc != W2V_OK)
             break;
     }
     free(buf);
     if (rc == W2V_OK)
         rc = w2v_corpus_rewind(corpus, err);
-    uint64_t seen = v->total, best = 0;
-    for (size_t i = 0; i < v->n; i++)
-        if (v->e[i].count > best)
-            best = v->e[i].count;
-    if (rc == W2V_OK && seen == 0)
+    /* Pruning may have emptied the table: report what the corpus held. */
+    if (rc == W2V_OK && st.words == 0)
         rc = w2v_fail(err, W2V_ERR_EMPTY, "%s: the corpus has no words",
                       w2v_corpus_path(corpus));
     if (rc == W2V_OK)
@@ -443,10 +450,13 @@ int w2v_vocab_build(w2v_corpus *corpus, const w2v_vocab_options *opt,
     if (rc == W2V_OK && v->n == 0)
         rc = w2v_fail(err, W2V_ERR_EMPTY,
                       "%s: no word occurs at least %llu times (min-count); "
-                      "the most frequent occurs %llu times in %llu words",
+                      "the most frequent occurs %llu times in %llu words%s",
                       w2v_corpus_path(corpus),
                       (unsigned long long)o.min_count,
-                      (unsigned long long)best, (unsigned long long)seen);
+                      (unsigned long long)st.best,
+                      (unsigned long long)st.words,
+                      st.min_reduce > 1 ? " (rare words were pruned to "
+                                          "respect max_distinct)" : "");
     if (rc != W2V_OK) {
         w2v_vocab_free(v);
         return rc;
@@ -503,8 +513,10 @@ static int parse_vocab_line(w2v_vocab *v, const char *path, size_t lineno,
     w2v_error sub;
     w2v_error_clear(&sub);
     int rc = w2v_vocab_add(v, line, wlen, count, NULL, &sub);
+    /* A word the vocabulary refuses is a fault of the file, not the call. */
     if (rc != W2V_OK)
-        return w2v_fail(err, rc, "%s:%zu: %s", path, lineno, sub.message);
+        return w2v_fail(err, rc == W2V_ERR_ARG ? W2V_ERR_FORMAT : rc,
+                        "%s:%zu: %s", path, lineno, sub.message);
     return W2V_OK;
 }
 
