@@ -49,6 +49,10 @@ TEST_BIN := $(BUILD)/tests/w2v-tests
 
 .PHONY: all test demo bench bench-quick install uninstall clean style
 
+# Keep object files: they are intermediates of pattern rules, and make
+# would otherwise delete them and rebuild the tools every time.
+.SECONDARY:
+
 all: $(BUILD)/libw2v.a $(BUILD)/libw2v.so $(TOOL_BIN)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/w2v/*.h src/*.h) | $(BUILD)/obj

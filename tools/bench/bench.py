@@ -625,9 +625,9 @@ def main(argv=None):
                 log(f"bench:   {run.wall:.1f} s, {words_per_sec(run, corpus_words):,.0f} words/s, "
                     f"peak RSS {run.rss_kib / 1024:.0f} MiB, "
                     f"{run.cpu_s / run.wall:.2f} cores busy")
-            if disturbed(run, os.cpu_count() or 1):
-                log(f"bench:   warning: other processes used {run.other_cpu_s:.1f} CPU s "
-                    "during this run; its timing is disturbed")
+                if disturbed(run, os.cpu_count() or 1):
+                    log(f"bench:   warning: other processes used {run.other_cpu_s:.1f} CPU s "
+                        "during this run; its timing is disturbed")
             else:
                 log(f"bench:   FAILED (exit {run.exit_code}):\n{log_tail(run.log_path)}")
             if run.tool == "fastText":
