@@ -9,6 +9,7 @@
 
 #include "w2v/corpus.h"
 #include "w2v/error.h"
+#include "w2v/eval.h"
 #include "w2v/knn.h"
 #include "w2v/model.h"
 #include "w2v/train.h"
