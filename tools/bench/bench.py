@@ -65,7 +65,7 @@ TOOL_ORDER = ["w2v", "word2vec.c", "gensim", "fastText"]
 PEERS = TOOL_ORDER[1:]
 
 # What each tool uses when no learning rate is given (stated in the report).
-DEFAULT_LR = ("w2v 0.025 skip-gram / 0.05 CBOW, word2vec.c 0.025 skip-gram / 0.05 CBOW, "
+DEFAULT_LR = ("w2v 0.05 skip-gram / 0.1 CBOW, word2vec.c 0.025 skip-gram / 0.05 CBOW, "
               "gensim 0.025, fastText 0.05")
 
 # word2vec.c copies file names into char[100] buffers.
