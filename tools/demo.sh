@@ -37,8 +37,10 @@ done
 
 echo
 echo "== analogies: a - b + c"
-"$bin/w2v-analogy" -model "$model" -k 5 king man woman || true
-"$bin/w2v-analogy" -model "$model" -k 5 father man woman || true
+for q in "king man woman" "paris france germany" "brother man woman"; do
+    # shellcheck disable=SC2086  # three words on purpose
+    "$bin/w2v-analogy" -model "$model" -k 5 $q || true
+done
 
 echo
 echo "The model is $model; query it yourself:"
