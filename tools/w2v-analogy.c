@@ -1,6 +1,6 @@
 /*
- * w2v-analogy - "a is to b as ? is to c": the words nearest to
- * a - b + c (3CosAdd), excluding the three inputs.
+ * w2v-analogy - "a is to b as ? is to c": the words nearest to a - b + c
+ * (3CosAdd) or best by 3CosMul, excluding the three inputs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,49 +9,102 @@
 #include "cli.h"
 #include "query.h"
 
+#define PROG "w2v-analogy"
+
+enum method { METHOD_ADD, METHOD_MUL };
+
 typedef struct analogy {
     query_model q;
     size_t k;
+    int format;       /* enum query_format */
+    int method;       /* enum method */
+    w2v_neighbor *nb; /* (k) answers of the current question */
 } analogy;
 
-static int solve(char **words, int n, void *user)
+static const char *const method_names[] = {"add", "mul"};
+
+/* {"a":"king","b":"man","c":"woman","method":"add" (no closing brace) */
+static void json_question(const analogy *s, char **words)
+{
+    static const char *const keys[3] = {"{\"a\":", ",\"b\":", ",\"c\":"};
+    for (int i = 0; i < 3; i++) {
+        fputs(keys[i], stdout);
+        query_json_cstr(stdout, words[i]);
+    }
+    printf(",\"method\":\"%s\"", method_names[s->method]);
+}
+
+/* Reports the unknown words of a question; CLI_EXIT_FAIL. */
+static int report_misses(const analogy *s, char **words,
+                         const query_word *w)
+{
+    for (int i = 0; i < 3; i++)
+        if (w[i].miss != QUERY_FOUND)
+            query_report_miss(PROG, &s->q, &w[i]);
+    if (s->format == QUERY_JSON) {
+        json_question(s, words);
+        fputs(",\"error\":\"unknown word\",\"unknown\":[", stdout);
+        int first = 1;
+        for (int i = 0; i < 3; i++) {
+            if (w[i].miss == QUERY_FOUND)
+                continue;
+            fputs(first ? "{\"word\":" : ",{\"word\":", stdout);
+            query_json_cstr(stdout, words[i]);
+            query_json_miss(stdout, &s->q, &w[i]);
+            putchar('}');
+            first = 0;
+        }
+        fputs("]}\n", stdout);
+    }
+    return CLI_EXIT_FAIL;
+}
+
+/* Answers one question a b c. */
+static int solve(char **words, int n, size_t line, void *user)
 {
     analogy *s = user;
     if (n != 3) {
-        fprintf(stderr, "w2v-analogy: need three words (a b c for a - b + "
-                "c), got %d\n", n);
-        return CLI_EXIT_USAGE;
+        fprintf(stderr, PROG ": line %zu: expected three words A B C, got "
+                "%d\n", line, n);
+        if (s->format == QUERY_JSON)
+            printf("{\"line\":%zu,\"error\":\"expected three words, got "
+                   "%d\"}\n", line, n);
+        return CLI_EXIT_FAIL;
     }
-    long id[3];
-    int bad = 0;
+    query_word w[3];
+    int found = 0;
     for (int i = 0; i < 3; i++)
-        bad |= (id[i] = query_lookup("w2v-analogy", &s->q, words[i])) < 0;
-    if (bad)
-        return CLI_EXIT_FAIL;
-    w2v_neighbor *nb = malloc(s->k * sizeof *nb);
-    if (nb == NULL)
-        return CLI_EXIT_FAIL;
+        found += query_lookup(&s->q, words[i], &w[i]);
+    if (found < 3)
+        return report_misses(s, words, w);
     size_t got = 0;
     w2v_error err;
     w2v_error_clear(&err);
-    if (w2v_knn_analogy(s->q.knn, (size_t)id[0], (size_t)id[1],
-                        (size_t)id[2], s->k, nb, &got, &err) != W2V_OK) {
-        fprintf(stderr, "w2v-analogy: %s\n", err.message);
-        free(nb);
+    int rc = s->method == METHOD_MUL
+                 ? w2v_knn_analogy_mul(s->q.knn, w[0].id, w[1].id, w[2].id,
+                                       s->k, s->nb, &got, &err)
+                 : w2v_knn_analogy(s->q.knn, w[0].id, w[1].id, w[2].id,
+                                   s->k, s->nb, &got, &err);
+    if (rc != W2V_OK) {
+        fprintf(stderr, PROG ": %s\n", err.message);
         return CLI_EXIT_FAIL;
     }
-    printf("%s - %s + %s:\n", words[0], words[1], words[2]);
-    const w2v_vocab *v = w2v_model_vocab(s->q.model);
-    for (size_t i = 0; i < got; i++)
-        printf("  %-20s %.4f\n", w2v_vocab_word(v, nb[i].id),
-               (double)nb[i].score);
-    free(nb);
+    if (s->format == QUERY_JSON) {
+        json_question(s, words);
+        fputs(",\"answers\":", stdout);
+        query_json_neighbors(stdout, &s->q, s->nb, got);
+        fputs("}\n", stdout);
+    } else {
+        printf("%s - %s + %s%s:\n", words[0], words[1], words[2],
+               s->method == METHOD_MUL ? " (3CosMul)" : "");
+        query_print_neighbors(stdout, &s->q, s->nb, got);
+    }
     return CLI_EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
-    const char *model = NULL;
+    const char *model = NULL, *format = "text", *method = "add";
     analogy s;
     memset(&s, 0, sizeof s);
     s.k = 10;
@@ -63,31 +116,74 @@ int main(int argc, char **argv)
         {"k", NULL, CLI_SIZE, &s.k, 1, 100000, "N",
          "answers to show (default 10)"},
         {"restrict", NULL, CLI_SIZE, &restrict_n, 0, 4e9, "N",
-         "search only the N most frequent words (default 0 = all)"},
+         "use only the N most frequent words (default 0 = all)"},
+        {"method", NULL, CLI_STRING, &method, 0, 0, "add|mul",
+         "3CosAdd or 3CosMul (default add)"},
+        {"format", NULL, CLI_STRING, &format, 0, 0, "text|json",
+         "output format (default text)"},
         {NULL, NULL, 0, NULL, 0, 0, NULL, NULL}};
     int npos = 0, help = 0;
-    int rc = cli_parse("w2v-analogy", opts, argc, argv, &npos, &help);
+    int rc = cli_parse(PROG, opts, argc, argv, &npos, &help);
     if (rc != 0)
         return rc;
     if (help) {
-        printf("Usage: w2v-analogy [options] [A B C]\n\"A is to B as ? is "
-               "to C\": prints the words nearest to A - B + C,\nexcluding "
-               "A, B and C (king man woman -> queen). With no words, reads\n"
-               "\"A B C\" lines from standard input.\n\nOptions:\n");
+        printf(
+            "Usage: " PROG " [options] [A B C]\n"
+            "\"A is to B as ? is to C\" (king man woman -> queen): the words\n"
+            "x other than A, B and C that score best by\n"
+            "  add  3CosAdd: cos(x, A - B + C), over unit vectors\n"
+            "  mul  3CosMul (Levy and Goldberg 2014):\n"
+            "       cos'(x, A) cos'(x, C) / (cos'(x, B) + 0.001),\n"
+            "       where cos' = (cos + 1) / 2\n"
+            "With no words, reads \"A B C\" lines from standard input, with "
+            "a\nprompt on a terminal.\n"
+            "\n"
+            "Words are looked up as given, then with ASCII letters in lower\n"
+            "case. An unknown word is reported on stderr with close\n"
+            "spellings from the vocabulary, and the exit status is 1.\n"
+            "-format json writes one JSON object a question, a line each:\n"
+            "  {\"a\":\"king\",\"b\":\"man\",\"c\":\"woman\",\"method\":"
+            "\"add\",\"answers\":[{\"word\":\"queen\",\"score\":0.71},...]}\n"
+            "Exit status: 0 all answered, 1 an unknown word or a line "
+            "without\nthree words, 2 a bad command line or a model that "
+            "cannot be read.\n\nOptions:\n");
         cli_print_options(opts);
         return CLI_EXIT_OK;
     }
-    if (npos != 0 && npos != 3) {
-        fprintf(stderr, "w2v-analogy: need three words A B C (got %d); see "
-                "w2v-analogy -help\n", npos);
+    if ((rc = query_parse_format(PROG, format, &s.format)) != 0)
+        return rc;
+    if (strcmp(method, "add") == 0) {
+        s.method = METHOD_ADD;
+    } else if (strcmp(method, "mul") == 0) {
+        s.method = METHOD_MUL;
+    } else {
+        fprintf(stderr, PROG ": -method %s: expected add or mul\n", method);
         return CLI_EXIT_USAGE;
     }
-    if (query_open("w2v-analogy", model, restrict_n, &s.q) != 0)
+    if (npos != 0 && npos != 3) {
+        fprintf(stderr, PROG ": need three words A B C (got %d); see "
+                PROG " -help\n", npos);
+        return CLI_EXIT_USAGE;
+    }
+    s.nb = malloc(s.k * sizeof *s.nb);
+    if (s.nb == NULL) {
+        fprintf(stderr, PROG ": out of memory\n");
         return CLI_EXIT_FAIL;
+    }
+    if ((rc = query_open(PROG, model, restrict_n, &s.q)) != 0) {
+        free(s.nb);
+        return rc;
+    }
     if (npos == 3)
-        rc = solve(argv + 1, 3, &s);
+        rc = solve(argv + 1, 3, 0, &s);
     else
-        rc = query_stdin("Enter three words (EXIT to break): ", solve, &s);
+        rc = query_stdin(PROG, "Enter three words (EXIT to break): ", solve,
+                         &s);
     query_close(&s.q);
+    free(s.nb);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, PROG ": error writing standard output\n");
+        return CLI_EXIT_FAIL;
+    }
     return rc;
 }

@@ -8,41 +8,61 @@
 #include "cli.h"
 #include "query.h"
 
+#define PROG "w2v-nearest"
+
 typedef struct nearest {
     query_model q;
     size_t k;
+    int format;       /* enum query_format */
+    w2v_neighbor *nb; /* (k) answers of the current query */
 } nearest;
 
-/* Prints the neighbours of one word; 1 if it is unknown. */
+/* Answers one word; CLI_EXIT_FAIL when it is unknown. */
 static int show(nearest *s, const char *word)
 {
-    long id = query_lookup("w2v-nearest", &s->q, word);
-    if (id < 0)
-        return CLI_EXIT_FAIL;
-    w2v_neighbor *nb = malloc(s->k * sizeof *nb);
-    if (nb == NULL)
-        return CLI_EXIT_FAIL;
-    size_t n = 0, ex = (size_t)id;
-    w2v_error err;
-    w2v_error_clear(&err);
-    const float *query = w2v_knn_unit(s->q.knn, (size_t)id);
-    if (w2v_knn_query(s->q.knn, query, s->k, &ex, 1, nb, &n, &err) !=
-        W2V_OK) {
-        fprintf(stderr, "w2v-nearest: %s\n", err.message);
-        free(nb);
+    query_word w;
+    if (!query_lookup(&s->q, word, &w)) {
+        query_report_miss(PROG, &s->q, &w);
+        if (s->format == QUERY_JSON) {
+            fputs("{\"word\":", stdout);
+            query_json_cstr(stdout, word);
+            query_json_miss(stdout, &s->q, &w);
+            fputs("}\n", stdout);
+        }
         return CLI_EXIT_FAIL;
     }
-    printf("%s:\n", word);
-    const w2v_vocab *v = w2v_model_vocab(s->q.model);
-    for (size_t i = 0; i < n; i++)
-        printf("  %-20s %.4f\n", w2v_vocab_word(v, nb[i].id),
-               (double)nb[i].score);
-    free(nb);
+    size_t n = 0;
+    w2v_error err;
+    w2v_error_clear(&err);
+    const float *query = w2v_knn_unit(s->q.knn, w.id);
+    if (w2v_knn_query(s->q.knn, query, s->k, &w.id, 1, s->nb, &n, &err) !=
+        W2V_OK) {
+        fprintf(stderr, PROG ": %s\n", err.message);
+        return CLI_EXIT_FAIL;
+    }
+    const char *match = w2v_vocab_word(w2v_model_vocab(s->q.model), w.id);
+    if (s->format == QUERY_JSON) {
+        fputs("{\"word\":", stdout);
+        query_json_cstr(stdout, word);
+        fputs(",\"match\":", stdout);
+        query_json_cstr(stdout, match);
+        fputs(",\"neighbors\":", stdout);
+        query_json_neighbors(stdout, &s->q, s->nb, n);
+        fputs("}\n", stdout);
+    } else {
+        if (strcmp(match, word) == 0)
+            printf("%s:\n", word);
+        else
+            printf("%s (%s):\n", word, match);
+        query_print_neighbors(stdout, &s->q, s->nb, n);
+    }
     return CLI_EXIT_OK;
 }
 
-static int show_line(char **words, int n, void *user)
+/* Every word is a query of its own; the worst status wins. */
+static int show_words(char **words, int n, size_t line, void *user)
 {
+    (void)line;
     int worst = 0;
     for (int i = 0; i < n; i++) {
         int rc = show(user, words[i]);
@@ -54,7 +74,7 @@ static int show_line(char **words, int n, void *user)
 
 int main(int argc, char **argv)
 {
-    const char *model = NULL;
+    const char *model = NULL, *format = "text";
     nearest s;
     memset(&s, 0, sizeof s);
     s.k = 10;
@@ -66,26 +86,55 @@ int main(int argc, char **argv)
         {"k", NULL, CLI_SIZE, &s.k, 1, 100000, "N",
          "neighbours to show (default 10)"},
         {"restrict", NULL, CLI_SIZE, &restrict_n, 0, 4e9, "N",
-         "search only the N most frequent words (default 0 = all)"},
+         "use only the N most frequent words (default 0 = all)"},
+        {"format", NULL, CLI_STRING, &format, 0, 0, "text|json",
+         "output format (default text)"},
         {NULL, NULL, 0, NULL, 0, 0, NULL, NULL}};
     int npos = 0, help = 0;
-    int rc = cli_parse("w2v-nearest", opts, argc, argv, &npos, &help);
+    int rc = cli_parse(PROG, opts, argc, argv, &npos, &help);
     if (rc != 0)
         return rc;
     if (help) {
-        printf("Usage: w2v-nearest [options] [WORD...]\nPrints the k "
-               "nearest words by cosine similarity. With no WORD, reads "
-               "words\nfrom standard input, one query per line.\n\n"
-               "Options:\n");
+        printf(
+            "Usage: " PROG " [options] [WORD...]\n"
+            "Prints the k nearest words to each WORD by cosine similarity.\n"
+            "With no WORD, reads words from standard input, one or more a\n"
+            "line (each answered on its own), with a prompt on a terminal.\n"
+            "\n"
+            "A word is looked up as given, then with ASCII letters in lower\n"
+            "case. An unknown word is reported on stderr with close\n"
+            "spellings from the vocabulary, and the exit status is 1.\n"
+            "-format json writes one JSON object a query, a line each:\n"
+            "  {\"word\":\"cat\",\"match\":\"cat\",\"neighbors\":"
+            "[{\"word\":\"dog\",\"score\":0.81},...]}\n"
+            "  {\"word\":\"catt\",\"error\":\"unknown word\","
+            "\"suggestions\":[\"cat\"]}\n"
+            "Exit status: 0 all answered, 1 an unknown word, 2 a bad command\n"
+            "line or a model that cannot be read.\n\nOptions:\n");
         cli_print_options(opts);
         return CLI_EXIT_OK;
     }
-    if (query_open("w2v-nearest", model, restrict_n, &s.q) != 0)
+    if ((rc = query_parse_format(PROG, format, &s.format)) != 0)
+        return rc;
+    s.nb = malloc(s.k * sizeof *s.nb);
+    if (s.nb == NULL) {
+        fprintf(stderr, PROG ": out of memory\n");
         return CLI_EXIT_FAIL;
+    }
+    if ((rc = query_open(PROG, model, restrict_n, &s.q)) != 0) {
+        free(s.nb);
+        return rc;
+    }
     if (npos > 0)
-        rc = show_line(argv + 1, npos, &s);
+        rc = show_words(argv + 1, npos, 0, &s);
     else
-        rc = query_stdin("Enter word (EXIT to break): ", show_line, &s);
+        rc = query_stdin(PROG, "Enter words (EXIT to break): ", show_words,
+                         &s);
     query_close(&s.q);
+    free(s.nb);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, PROG ": error writing standard output\n");
+        return CLI_EXIT_FAIL;
+    }
     return rc;
 }
