@@ -40,7 +40,8 @@ PYTHON  ?= $(firstword $(wildcard /usr/bin/python3.11) python3)
 
 LIB_SRC := $(wildcard src/*.c)
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
-TOOLS   := w2v-train w2v-nearest w2v-analogy w2v-eval
+# Every tools/w2v-*.c is one command-line tool.
+TOOLS   := $(patsubst tools/%.c,%,$(wildcard tools/w2v-*.c))
 TOOL_BIN := $(TOOLS:%=$(BUILD)/bin/%)
 CLI_OBJ := $(BUILD)/obj/tools/cli.o $(BUILD)/obj/tools/query.o
 TEST_SRC := $(wildcard tests/*.c)
