@@ -9,18 +9,28 @@
  */
 #include "kernel.h"
 
+#include "simd.h"
+
 #include <math.h>
 #include <string.h>
 
 float w2v_dot(const float *a, const float *b, size_t n)
 {
-    /* Eight independent sums let the compiler use full SIMD registers. */
-    float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (size_t j = 0; j < 8; j++)
-            s[j] += a[i + j] * b[i + j];
-    float t = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    float t = 0;
+#ifdef W2V_HAVE_V8
+    /* Two vector sums hide the latency of the multiply-adds. */
+    w2v_v8 s0 = w2v_v8_set1(0), s1 = s0;
+    for (; i + 16 <= n; i += 16) {
+        s0 += w2v_v8_load(a + i) * w2v_v8_load(b + i);
+        s1 += w2v_v8_load(a + i + 8) * w2v_v8_load(b + i + 8);
+    }
+    if (i + 8 <= n) {
+        s0 += w2v_v8_load(a + i) * w2v_v8_load(b + i);
+        i += 8;
+    }
+    t = w2v_v8_sum(s0 + s1);
+#endif
     for (; i < n; i++)
         t += a[i] * b[i];
     return t;

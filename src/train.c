@@ -27,6 +27,8 @@
 #define SENTENCE_IDS 10000
 /* Words a worker processes between updates of the shared counter. */
 #define WORDS_PER_TICK 10000
+/* Targets per batch of the batched skip-gram kernel (see kernel.h). */
+#define SG_GROUP 1
 /* One prediction in this many is scored for the progress loss. */
 #define LOSS_EVERY 16
 
@@ -38,6 +40,7 @@ typedef struct worker {
     pthread_t tid;
     w2v_rng rng;
     w2v_kernel_scratch scratch;
+    w2v_sg_batch_scratch sgb;  /* the batched skip-gram kernel's buffers */
     char *buf;          /* (BLOCK_BYTES) corpus text */
     uint32_t *sent;     /* (SENTENCE_IDS) ids of the current sentence */
     uint64_t pending;   /* words not yet added to words_done */
@@ -58,6 +61,7 @@ struct w2v_trainer {
     uint32_t *keep;       /* (V) sub-sampling thresholds */
     w2v_kernel_model km;
     float alpha0;
+    int batch_impl;       /* enum w2v_batch_impl of the batched kernel */
     int threads;
     _Atomic int stop;
 
@@ -86,6 +90,7 @@ w2v_train_options w2v_train_options_default(void)
     o.sample = 1e-3;
     o.negative = 5;
     o.hs = 0;
+    o.kernel = W2V_KERNEL_BATCHED;
     o.epochs = 5;
     o.alpha = 0;
     o.threads = 0;
@@ -117,6 +122,10 @@ int w2v_train_options_check(const w2v_train_options *o, w2v_error *err)
     if (o->negative < 0 || o->negative > 1000)
         return w2v_fail(err, W2V_ERR_ARG, "negative %d: must be 0..1000",
                         o->negative);
+    if (o->kernel != W2V_KERNEL_BATCHED && o->kernel != W2V_KERNEL_PLAIN &&
+        o->kernel != W2V_KERNEL_BLAS)
+        return w2v_fail(err, W2V_ERR_ARG, "kernel %d: must be batched, plain "
+                        "or blas", o->kernel);
     if (o->hs != 0 && o->hs != 1)
         return w2v_fail(err, W2V_ERR_ARG, "hs %d: must be 0 or 1", o->hs);
     if (o->negative == 0 && o->hs == 0)
@@ -231,6 +240,8 @@ int w2v_trainer_new(const w2v_train_options *opt, const w2v_vocab *vocab,
     t->km.negative = opt->negative;
     t->km.noise = opt->negative > 0 ? &t->noise : NULL;
     t->km.tree = opt->hs && t->n_words > 1 ? &t->tree : NULL;
+    t->batch_impl = opt->kernel == W2V_KERNEL_BLAS ? W2V_BATCH_BLAS
+                                                   : W2V_BATCH_LOOPS;
     *out = t;
     return W2V_OK;
 }
@@ -294,6 +305,12 @@ static void train_range(worker *w, const uint32_t *sent, size_t n,
 {
     w2v_trainer *t = w->t;
     int window = t->opt.window;
+    if (t->opt.arch == W2V_ARCH_SKIPGRAM && t->opt.kernel != W2V_KERNEL_PLAIN) {
+        w2v_kernel_skipgram_batched(&t->km, &w->sgb, &w->rng, sent, n, from,
+                                    to, window, w->alpha, t->batch_impl,
+                                    &w->loss);
+        return;
+    }
     for (size_t pos = from; pos < to; pos++) {
         int win = window - (int)w2v_rng_below(&w->rng, (uint32_t)window);
         w2v_kernel_loss *loss =
@@ -414,6 +431,11 @@ static int worker_init(worker *w, w2v_trainer *t, int index, w2v_error *err)
     if (!w->buf || !w->sent || !w->scratch.h || !w->scratch.grad ||
         !w->scratch.ids)
         return w2v_fail_nomem(err, "a worker's buffers");
+    if (t->opt.arch == W2V_ARCH_SKIPGRAM &&
+        t->opt.kernel != W2V_KERNEL_PLAIN &&
+        w2v_sg_batch_scratch_init(&w->sgb, &t->km, SG_GROUP,
+                                  t->opt.window) != 0)
+        return w2v_fail_nomem(err, "a worker's batch buffers");
     return W2V_OK;
 }
 
@@ -424,6 +446,7 @@ static void worker_free(worker *w)
     w2v_free_aligned(w->scratch.h);
     w2v_free_aligned(w->scratch.grad);
     free(w->scratch.ids);
+    w2v_sg_batch_scratch_free(&w->sgb);
 }
 
 /* ---------------------------------------------------------------------- */

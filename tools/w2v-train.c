@@ -193,6 +193,22 @@ done:
     return status;
 }
 
+/* -kernel NAME into enum w2v_kernel; a message and -1 if unknown. */
+static int parse_kernel(const char *name, int *kernel)
+{
+    static const char *const names[] = {"batched", "plain", "blas"};
+    static const int values[] = {W2V_KERNEL_BATCHED, W2V_KERNEL_PLAIN,
+                                 W2V_KERNEL_BLAS};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *kernel = values[i];
+            return 0;
+        }
+    fprintf(stderr, "w2v-train: -kernel %s: must be batched, plain or blas\n",
+            name);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     settings s;
@@ -202,6 +218,7 @@ int main(int argc, char **argv)
     s.min_count = 5;
     s.train = w2v_train_options_default();
     int threads = 0, hs = 0;
+    const char *kernel = "batched";
     double alpha = 0;
     const cli_option opts[] = {
         {"corpus", "train", CLI_STRING, &s.corpus, 0, 0, "FILE",
@@ -218,6 +235,8 @@ int main(int argc, char **argv)
          "noise words per prediction (default 5; 0 = off)"},
         {"hs", NULL, CLI_INT, &hs, 0, 1, "0|1",
          "hierarchical softmax (default 0)"},
+        {"kernel", NULL, CLI_STRING, &kernel, 0, 0, "K",
+         "batched (default), plain (per-pair, as word2vec.c) or blas"},
         {"cbow", NULL, CLI_INT, &s.cbow, 0, 1, "0|1",
          "1 = CBOW, 0 = skip-gram (default 0; word2vec.c defaults to 1)"},
         {"iter", "epochs", CLI_INT, &s.train.epochs, 1, 100000, "N",
@@ -259,6 +278,8 @@ int main(int argc, char **argv)
                 "w2v-train -help)\n");
         return CLI_EXIT_USAGE;
     }
+    if (parse_kernel(kernel, &s.train.kernel) != 0)
+        return CLI_EXIT_USAGE;
     s.train.arch = s.cbow ? W2V_ARCH_CBOW : W2V_ARCH_SKIPGRAM;
     s.train.hs = hs;
     s.train.threads = threads;

@@ -43,6 +43,20 @@ enum w2v_arch {
     W2V_ARCH_CBOW = 1
 };
 
+/*
+ * Training kernels. The batched kernel shares one draw of noise words among
+ * all the context words of a target and does a window's arithmetic as three
+ * small matrix products; the plain kernel is word2vec.c's per-pair update,
+ * kept as the reference. W2V_KERNEL_BLAS is the batched kernel with its
+ * products done by cblas_sgemm (OpenBLAS, one thread per worker) instead of
+ * vectorised loops. CBOW always uses the plain kernel.
+ */
+enum w2v_kernel {
+    W2V_KERNEL_BATCHED = 0,
+    W2V_KERNEL_PLAIN = 1,
+    W2V_KERNEL_BLAS = 2
+};
+
 /* A snapshot of a run's progress, passed to the progress callback. */
 typedef struct w2v_progress {
     int epoch;              /* 1-based epoch of the newest block read */
@@ -70,6 +84,7 @@ typedef struct w2v_train_options {
     double sample;       /* sub-sampling threshold, default 1e-3; 0 = off */
     int negative;        /* noise words per prediction, default 5 */
     int hs;              /* 1 = hierarchical softmax too, default 0 */
+    int kernel;          /* enum w2v_kernel, default W2V_KERNEL_BATCHED */
     int epochs;          /* passes over the corpus, default 5 */
     double alpha;        /* starting rate; <= 0 = 0.05 skip-gram, 0.1 CBOW */
     int threads;         /* workers; <= 0 = all online cores */

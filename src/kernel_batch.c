@@ -1,0 +1,544 @@
+/*
+ * kernel_batch.c - the batched training kernels. See kernel.h.
+ *
+ * A batch step reads every row it touches once, computes all m x n scores
+ * before changing anything, and then applies the exact gradient of the
+ * batch loss. The order of the passes is what makes repeated rows safe
+ * without de-duplication:
+ *   1. S = X Y^T                      (reads X and Y)
+ *   2. G = alpha (l - s(S))
+ *   3. dX = G Y into work             (reads Y before it changes)
+ *   4. y_j += sum_i G_ij x_i in place (reads X before it changes; a row
+ *                                      that repeats accumulates both terms)
+ *   5. x_i += dX_i in place           (again accumulating repeats)
+ *
+ * Like the plain kernels, these update the shared weight matrices without
+ * locks (Hogwild!); see kernel.c.
+ */
+#include "kernel.h"
+
+#include "simd.h"
+#include "util.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Work-space blocks start on 16-float (64-byte) boundaries. */
+static size_t round16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+size_t w2v_batch_work_floats(size_t m, size_t n, size_t dim)
+{
+    /* Room for either layout: loops G, G^T, dX; BLAS G, X, Y, dX, dY. */
+    return 2 * round16(m * n) + 2 * round16(m * dim) + 2 * round16(n * dim);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sigmoid                                                                 */
+
+/*
+ * e^x for x in [-87, 87]: x = k ln2 + r with |r| <= ln2 / 2, then
+ * e^r by its Taylor series to degree 7 (truncation below 5e-9 relative)
+ * and 2^k by building the float's exponent bits. Written so that the
+ * compiler vectorises the loop that calls it.
+ */
+static inline float exp_poly(float x)
+{
+    const float ln2_hi = 0.693145751953125f;     /* exact in 16 bits */
+    const float ln2_lo = 1.428606820309417e-06f; /* ln 2 - ln2_hi */
+    x = x < -87.0f ? -87.0f : (x > 87.0f ? 87.0f : x);
+    float k = floorf(x * 1.44269504088896341f + 0.5f);
+    float r = (x - k * ln2_hi) - k * ln2_lo;
+    float p = 1.0f / 5040;
+    p = p * r + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t bits = ((int32_t)k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+#ifdef W2V_HAVE_V8
+typedef int32_t w2v_v8i __attribute__((vector_size(32)));
+
+/* exp_poly on eight lanes; k is rounded by the 1.5 * 2^23 trick. */
+static inline w2v_v8 exp_poly8(w2v_v8 x)
+{
+    const float ln2_hi = 0.693145751953125f;
+    const float ln2_lo = 1.428606820309417e-06f;
+    const w2v_v8 lo = w2v_v8_set1(-87.0f), hi = w2v_v8_set1(87.0f);
+    w2v_v8i below = x < lo, above = x > hi;   /* lanes of -1 or 0 */
+    x = (w2v_v8)(((w2v_v8i)x & ~below) | ((w2v_v8i)lo & below));
+    x = (w2v_v8)(((w2v_v8i)x & ~above) | ((w2v_v8i)hi & above));
+    const w2v_v8 magic = w2v_v8_set1(12582912.0f);
+    w2v_v8 k = (x * 1.44269504088896341f + magic) - magic;
+    w2v_v8 r = (x - k * ln2_hi) - k * ln2_lo;
+    w2v_v8 p = w2v_v8_set1(1.0f / 5040);
+    p = p * r + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    w2v_v8i e = (__builtin_convertvector(k, w2v_v8i) + 127) << 23;
+    return p * (w2v_v8)e;
+}
+#endif
+
+void w2v_sigmoid_array(float *v, size_t n)
+{
+    size_t i = 0;
+#ifdef W2V_HAVE_V8
+    const w2v_v8 one = w2v_v8_set1(1.0f);
+    for (; i + 8 <= n; i += 8)
+        w2v_v8_store(v + i, one / (one + exp_poly8(-w2v_v8_load(v + i))));
+#endif
+    for (; i < n; i++)
+        v[i] = 1.0f / (1.0f + exp_poly(-v[i]));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Batch steps                                                             */
+
+/* The batch loss from the scores g (m, n), before they become steps. */
+static float batch_loss(const w2v_batch *b, const float *g)
+{
+    double l = 0;
+    for (size_t k = 0; k < b->m * b->n; k++)
+        if (b->tot[k] != 0) {
+            double x = g[k];
+            l += b->pos[k] * w2v_softplus(-x) +
+                 (b->tot[k] - b->pos[k]) * w2v_softplus(x);
+        }
+    return (float)l;
+}
+
+/* g (m, n): scores in, alpha (pos - tot s(score)) out. */
+static void scores_to_steps(const w2v_batch *b, float *g, float alpha)
+{
+    size_t mn = b->m * b->n;
+    w2v_sigmoid_array(g, mn);
+    for (size_t k = 0; k < mn; k++)
+        g[k] = alpha * (b->pos[k] - b->tot[k] * g[k]);
+}
+
+/*
+ * The vectorised products. Rows are combined four at a time so that each
+ * load of the row being written serves four multiply-adds; leftovers go
+ * two and one at a time. Without vector extensions the same functions are
+ * plain loops.
+ */
+
+/* d = sum_q c[q] r[q] (acc 0) or d += sum_q c[q] r[q] (acc 1), q < 4. */
+static void lincomb4(float *d, const float *const *r, const float *c,
+                     size_t dim, int acc)
+{
+    const float *r0 = r[0], *r1 = r[1], *r2 = r[2], *r3 = r[3];
+    float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+    size_t k = 0;
+#ifdef W2V_HAVE_V8
+    w2v_v8 v0 = w2v_v8_set1(c0), v1 = w2v_v8_set1(c1);
+    w2v_v8 v2 = w2v_v8_set1(c2), v3 = w2v_v8_set1(c3);
+    for (; k + 8 <= dim; k += 8) {
+        w2v_v8 a = acc ? w2v_v8_load(d + k) : w2v_v8_set1(0);
+        a += v0 * w2v_v8_load(r0 + k) + v1 * w2v_v8_load(r1 + k);
+        a += v2 * w2v_v8_load(r2 + k) + v3 * w2v_v8_load(r3 + k);
+        w2v_v8_store(d + k, a);
+    }
+#endif
+    for (; k < dim; k++)
+        d[k] = (acc ? d[k] : 0.0f) + (c0 * r0[k] + c1 * r1[k]) +
+               (c2 * r2[k] + c3 * r3[k]);
+}
+
+static void lincomb2(float *d, const float *const *r, const float *c,
+                     size_t dim, int acc)
+{
+    const float *r0 = r[0], *r1 = r[1];
+    float c0 = c[0], c1 = c[1];
+    size_t k = 0;
+#ifdef W2V_HAVE_V8
+    w2v_v8 v0 = w2v_v8_set1(c0), v1 = w2v_v8_set1(c1);
+    for (; k + 8 <= dim; k += 8) {
+        w2v_v8 a = acc ? w2v_v8_load(d + k) : w2v_v8_set1(0);
+        a += v0 * w2v_v8_load(r0 + k) + v1 * w2v_v8_load(r1 + k);
+        w2v_v8_store(d + k, a);
+    }
+#endif
+    for (; k < dim; k++)
+        d[k] = (acc ? d[k] : 0.0f) + (c0 * r0[k] + c1 * r1[k]);
+}
+
+static void lincomb1(float *d, const float *r, float c, size_t dim, int acc)
+{
+    size_t k = 0;
+#ifdef W2V_HAVE_V8
+    w2v_v8 v = w2v_v8_set1(c);
+    for (; k + 8 <= dim; k += 8) {
+        w2v_v8 a = acc ? w2v_v8_load(d + k) : w2v_v8_set1(0);
+        w2v_v8_store(d + k, a + v * w2v_v8_load(r + k));
+    }
+#endif
+    for (; k < dim; k++)
+        d[k] = (acc ? d[k] : 0.0f) + c * r[k];
+}
+
+/* d (=|+=) sum_q c[q] r[q] over q < n. */
+static void lincomb(float *d, const float *const *r, const float *c,
+                    size_t n, size_t dim, int acc)
+{
+    size_t q = 0;
+    for (; q + 4 <= n; q += 4, acc = 1)
+        lincomb4(d, r + q, c + q, dim, acc);
+    for (; q + 2 <= n; q += 2, acc = 1)
+        lincomb2(d, r + q, c + q, dim, acc);
+    for (; q < n; q++, acc = 1)
+        lincomb1(d, r[q], c[q], dim, acc);
+    if (n == 0 && !acc)
+        memset(d, 0, dim * sizeof *d);
+}
+
+/* out[j] = x . y[j] for j < n, four rows of y per pass over x. */
+static void dots(const float *x, float *const *y, size_t n, size_t dim,
+                 float *out)
+{
+    size_t j = 0;
+#ifdef W2V_HAVE_V8
+    for (; j + 4 <= n; j += 4) {
+        const float *y0 = y[j], *y1 = y[j + 1], *y2 = y[j + 2], *y3 = y[j + 3];
+        w2v_v8 a0 = w2v_v8_set1(0), a1 = a0, a2 = a0, a3 = a0;
+        size_t k = 0;
+        for (; k + 8 <= dim; k += 8) {
+            w2v_v8 xv = w2v_v8_load(x + k);
+            a0 += xv * w2v_v8_load(y0 + k);
+            a1 += xv * w2v_v8_load(y1 + k);
+            a2 += xv * w2v_v8_load(y2 + k);
+            a3 += xv * w2v_v8_load(y3 + k);
+        }
+        float s0 = w2v_v8_sum(a0), s1 = w2v_v8_sum(a1);
+        float s2 = w2v_v8_sum(a2), s3 = w2v_v8_sum(a3);
+        for (; k < dim; k++) {
+            s0 += x[k] * y0[k];
+            s1 += x[k] * y1[k];
+            s2 += x[k] * y2[k];
+            s3 += x[k] * y3[k];
+        }
+        out[j] = s0;
+        out[j + 1] = s1;
+        out[j + 2] = s2;
+        out[j + 3] = s3;
+    }
+#endif
+    for (; j < n; j++)
+        out[j] = w2v_dot(x, y[j], dim);
+}
+
+float w2v_batch_step(const w2v_batch *b, size_t dim, float alpha,
+                     float *work, int want_loss)
+{
+    size_t m = b->m, n = b->n;
+    if (m == 0 || n == 0)
+        return 0;
+    float *g = work;                    /* (m, n) */
+    float *gt = g + round16(m * n);     /* (n, m) G transposed */
+    float *dx = gt + round16(m * n);    /* (m, dim) */
+    for (size_t i = 0; i < m; i++)
+        dots(b->x[i], b->y, n, dim, g + i * n);
+    float loss = want_loss ? batch_loss(b, g) : 0;
+    scores_to_steps(b, g, alpha);
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++)
+            gt[j * m + i] = g[i * n + j];
+    /* dX = G Y before Y moves; then Y += G^T X before X moves; X += dX. */
+    for (size_t i = 0; i < m; i++)
+        lincomb(dx + i * dim, (const float *const *)b->y, g + i * n, n, dim,
+                0);
+    for (size_t j = 0; j < n; j++)
+        lincomb(b->y[j], (const float *const *)b->x, gt + j * m, m, dim, 1);
+    for (size_t i = 0; i < m; i++)
+        lincomb1(b->x[i], dx + i * dim, 1.0f, dim, 1);
+    return loss;
+}
+
+float w2v_batch_step_blas(const w2v_batch *b, size_t dim, float alpha,
+                          float *work, int want_loss)
+{
+    size_t m = b->m, n = b->n;
+    if (m == 0 || n == 0)
+        return 0;
+    float *g = work;                   /* (m, n) */
+    float *xs = g + round16(m * n);    /* (m, dim) gathered X */
+    float *ys = xs + round16(m * dim); /* (n, dim) gathered Y */
+    float *dx = ys + round16(n * dim); /* (m, dim) */
+    float *dy = dx + round16(m * dim); /* (n, dim) */
+    for (size_t i = 0; i < m; i++)
+        memcpy(xs + i * dim, b->x[i], dim * sizeof(float));
+    for (size_t j = 0; j < n; j++)
+        memcpy(ys + j * dim, b->y[j], dim * sizeof(float));
+    int M = (int)m, N = (int)n, D = (int)dim;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, D, 1.0f, xs, D,
+                ys, D, 0.0f, g, N);
+    float loss = want_loss ? batch_loss(b, g) : 0;
+    scores_to_steps(b, g, alpha);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, D, N, 1.0f, g,
+                N, ys, D, 0.0f, dx, D);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, D, M, 1.0f, g, N,
+                xs, D, 0.0f, dy, D);
+    for (size_t j = 0; j < n; j++)
+        w2v_axpy(1.0f, dy + j * dim, b->y[j], dim);
+    for (size_t i = 0; i < m; i++)
+        w2v_axpy(1.0f, dx + i * dim, b->x[i], dim);
+    return loss;
+}
+
+float w2v_batch_step_naive(const w2v_batch *b, size_t dim, float alpha,
+                           float *work, int want_loss)
+{
+    size_t m = b->m, n = b->n;
+    float *g = work;                   /* (m, n) */
+    float *dx = work + round16(m * n); /* (m, dim) */
+    double loss = 0;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            double x = 0;
+            for (size_t k = 0; k < dim; k++)
+                x += (double)b->x[i][k] * b->y[j][k];
+            double p = b->pos[i * n + j], t = b->tot[i * n + j];
+            loss += p * w2v_softplus(-x) + (t - p) * w2v_softplus(x);
+            g[i * n + j] = (float)(alpha * (p - t / (1 + exp(-x))));
+        }
+    for (size_t i = 0; i < m; i++)
+        for (size_t k = 0; k < dim; k++) {
+            double d = 0;
+            for (size_t j = 0; j < n; j++)
+                d += (double)g[i * n + j] * b->y[j][k];
+            dx[i * dim + k] = (float)d;
+        }
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < m; i++)
+            for (size_t k = 0; k < dim; k++)
+                b->y[j][k] += g[i * n + j] * b->x[i][k];
+    for (size_t i = 0; i < m; i++)
+        for (size_t k = 0; k < dim; k++)
+            b->x[i][k] += dx[i * dim + k];
+    return want_loss ? (float)loss : 0;
+}
+
+typedef float (*batch_step_fn)(const w2v_batch *, size_t, float, float *,
+                               int);
+
+static batch_step_fn step_fn(int impl)
+{
+    if (impl == W2V_BATCH_BLAS)
+        return w2v_batch_step_blas;
+    if (impl == W2V_BATCH_NAIVE)
+        return w2v_batch_step_naive;
+    return w2v_batch_step;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Skip-gram                                                               */
+
+int w2v_sg_batch_scratch_init(w2v_sg_batch_scratch *s,
+                              const w2v_kernel_model *m, size_t group,
+                              int window)
+{
+    memset(s, 0, sizeof *s);
+    s->group = group;
+    s->max_x = group + 2 * (size_t)window;
+    s->max_y = group * (1 + (size_t)(m->negative > 0 ? m->negative : 0));
+    size_t pairs = s->max_x * s->max_y;
+    s->x = malloc(s->max_x * sizeof *s->x);
+    s->y = malloc(s->max_y * sizeof *s->y);
+    s->pos = malloc(pairs * sizeof *s->pos);
+    s->tot = malloc(pairs * sizeof *s->tot);
+    s->win = malloc(group * sizeof *s->win);
+    s->grad = w2v_alloc_aligned(m->dim * sizeof *s->grad);
+    s->first = malloc((group + 1) * sizeof *s->first);
+    s->ahead = malloc((group * (size_t)m->negative + 1) * sizeof *s->ahead);
+    s->work = w2v_alloc_aligned(
+        w2v_batch_work_floats(s->max_x, s->max_y, m->dim) * sizeof(float));
+    s->loss_every = 16;
+    if (!s->x || !s->y || !s->pos || !s->tot || !s->win || !s->first ||
+        !s->ahead || !s->grad || !s->work)
+        return -1;
+    return 0;
+}
+
+void w2v_sg_batch_scratch_free(w2v_sg_batch_scratch *s)
+{
+    free(s->x);
+    free(s->y);
+    free(s->pos);
+    free(s->tot);
+    free(s->win);
+    free(s->first);
+    free(s->ahead);
+    w2v_free_aligned(s->grad);
+    w2v_free_aligned(s->work);
+    memset(s, 0, sizeof *s);
+}
+
+/* One group of targets: their windows, as positions [lo, hi]. */
+typedef struct sg_group {
+    const uint32_t *sent;
+    size_t t0, count;   /* targets sent[t0, t0 + count) */
+    size_t lo, hi;      /* the union of their windows */
+    const int *win;
+} sg_group;
+
+/* Window of target b clipped to the sentence: [*a, *z]. */
+static void target_window(const sg_group *g, size_t len, size_t b, size_t *a,
+                          size_t *z)
+{
+    size_t t = g->t0 + b, w = (size_t)g->win[b];
+    *a = t > w ? t - w : 0;
+    *z = t + w < len ? t + w : len - 1;
+}
+
+/*
+ * Hierarchical softmax, pair by pair as in the plain kernel: batching the
+ * paths was measured to train worse (the nodes near the root take a whole
+ * window's gradient at once) and to save little, since a path's rows are
+ * few and mostly cached.
+ */
+static float group_hs(const w2v_kernel_model *m, w2v_sg_batch_scratch *s,
+                      const sg_group *g, size_t len, float alpha, int want)
+{
+    size_t dim = m->dim;
+    const w2v_huffman *tree = m->tree;
+    float l = 0;
+    for (size_t b = 0; b < g->count; b++) {
+        size_t t = g->t0 + b, a, z;
+        uint32_t w = g->sent[t];
+        size_t p0 = tree->start[w], p1 = tree->start[w + 1];
+        target_window(g, len, b, &a, &z);
+        for (size_t c = a; c <= z; c++) {
+            if (c == t)
+                continue;
+            float *x = s->x[c - g->lo];
+            memset(s->grad, 0, dim * sizeof *s->grad);
+            l += w2v_kernel_hs_step(x, m->out_hs, dim, tree->points + p0,
+                                    tree->codes + p0, p1 - p0, alpha, s->grad,
+                                    want);
+            w2v_axpy(1.0f, s->grad, x, dim);
+        }
+    }
+    return l;
+}
+
+/* n noise words into ids. */
+static void draw_noise(const w2v_kernel_model *m, w2v_rng *rng, uint32_t *ids,
+                       size_t n)
+{
+    for (size_t d = 0; d < n; d++)
+        ids[d] = w2v_alias_draw(m->noise, rng);
+}
+
+/*
+ * Negative sampling: the group's targets, then each target's own noise
+ * words, paired only with the contexts of that target's window.
+ */
+static float group_ns(const w2v_kernel_model *m, w2v_sg_batch_scratch *s,
+                      const sg_group *g, size_t len, w2v_rng *rng,
+                      float alpha, batch_step_fn step, int want)
+{
+    size_t dim = m->dim, nx = g->hi - g->lo + 1, n = g->count;
+    for (size_t b = 0; b < g->count; b++)
+        s->y[b] = m->out_ns + (size_t)g->sent[g->t0 + b] * dim;
+    /* first[b] .. first[b + 1]: the columns of target b's noise words. */
+    size_t *first = s->first;
+    size_t k = (size_t)m->negative;
+    if (!s->ahead_ready)
+        draw_noise(m, rng, s->ahead, g->count * k);
+    for (size_t b = 0; b < g->count; b++) {
+        uint32_t target = g->sent[g->t0 + b];
+        first[b] = n;
+        for (size_t d = 0; d < k; d++) {
+            uint32_t w = s->ahead[b * k + d];
+            if (w != target)
+                s->y[n++] = m->out_ns + (size_t)w * dim;
+        }
+    }
+    /*
+     * The next group's noise is drawn now and its rows fetched while this
+     * group computes: noise rows are random, and waiting for them from
+     * memory would otherwise take longer than the arithmetic.
+     */
+    draw_noise(m, rng, s->ahead, s->group * k);
+    for (size_t d = 0; d < s->group * k; d++)
+        w2v_prefetch_row(m->out_ns + (size_t)s->ahead[d] * dim, dim);
+    s->ahead_ready = 1;
+    first[g->count] = n;
+    memset(s->pos, 0, nx * n * sizeof *s->pos);
+    memset(s->tot, 0, nx * n * sizeof *s->tot);
+    for (size_t b = 0; b < g->count; b++) {
+        size_t t = g->t0 + b, a, z;
+        target_window(g, len, b, &a, &z);
+        for (size_t c = a; c <= z; c++) {
+            if (c == t)
+                continue;
+            float *pos = s->pos + (c - g->lo) * n;
+            float *tot = s->tot + (c - g->lo) * n;
+            pos[b] = tot[b] = 1.0f;
+            for (size_t j = first[b]; j < first[b + 1]; j++)
+                tot[j] = 1.0f;
+        }
+    }
+    w2v_batch bt = {s->x, nx, s->y, n, s->pos, s->tot};
+    return step(&bt, dim, alpha, s->work, want);
+}
+
+void w2v_kernel_skipgram_batched(const w2v_kernel_model *m,
+                                 w2v_sg_batch_scratch *s, w2v_rng *rng,
+                                 const uint32_t *sent, size_t len,
+                                 size_t from, size_t to, int window,
+                                 float alpha, int impl, w2v_kernel_loss *loss)
+{
+    batch_step_fn step = step_fn(impl);
+    size_t dim = m->dim;
+    for (size_t t0 = from; t0 < to; t0 += s->group) {
+        sg_group g = {sent, t0, to - t0 < s->group ? to - t0 : s->group, 0, 0,
+                      s->win};
+        uint64_t pairs = 0;
+        g.lo = SIZE_MAX;
+        for (size_t b = 0; b < g.count; b++) {
+            size_t a, z;
+            s->win[b] = window - (int)w2v_rng_below(rng, (uint32_t)window);
+            target_window(&g, len, b, &a, &z);
+            g.lo = a < g.lo ? a : g.lo;
+            g.hi = z > g.hi ? z : g.hi;
+            pairs += z - a;
+        }
+        if (pairs == 0)
+            continue;
+        for (size_t c = g.lo; c <= g.hi; c++)
+            s->x[c - g.lo] = m->in + (size_t)sent[c] * dim;
+        /* The next group's target rows and the input row entering. */
+        size_t next = t0 + g.count, enter = next + (size_t)window;
+        if (next < to && m->out_ns != NULL)
+            w2v_prefetch_row(m->out_ns + (size_t)sent[next] * dim, dim);
+        if (enter < len)
+            w2v_prefetch_row(m->in + (size_t)sent[enter] * dim, dim);
+        int want = loss != NULL && s->groups++ % s->loss_every == 0;
+        float l = 0;
+        if (m->tree != NULL)
+            l += group_hs(m, s, &g, len, alpha, want);
+        if (m->negative > 0)
+            l += group_ns(m, s, &g, len, rng, alpha, step, want);
+        if (want) {
+            loss->sum += l;
+            loss->count += pairs;
+        }
+    }
+}

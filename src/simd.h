@@ -1,0 +1,67 @@
+/*
+ * simd.h - eight-float vectors for the training kernels. Not API.
+ *
+ * GCC and Clang vector extensions: the compiler maps a v8 to one AVX
+ * register (or two SSE registers) and its operators to vector
+ * instructions, so the kernels say what they compute without intrinsics
+ * and still build for any x86-64 or ARM target. Other compilers get the
+ * plain loops (W2V_HAVE_V8 undefined). Loads and stores are unaligned:
+ * rows of a matrix of any width start anywhere.
+ */
+#ifndef W2V_SIMD_H
+#define W2V_SIMD_H
+
+#include <stddef.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define W2V_HAVE_V8 1
+
+/*
+ * Without AVX a 32-byte vector is passed in memory, which GCC warns may
+ * differ between compilers; these helpers are static and inlined, so no
+ * vector crosses an interface.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+typedef float w2v_v8 __attribute__((vector_size(32)));
+/* The same vector at any float alignment, allowed to alias float. */
+typedef float w2v_v8u __attribute__((vector_size(32), aligned(4), may_alias));
+
+static inline w2v_v8 w2v_v8_load(const float *p)
+{
+    return *(const w2v_v8u *)p;
+}
+
+static inline void w2v_v8_store(float *p, w2v_v8 v)
+{
+    *(w2v_v8u *)p = v;
+}
+
+static inline w2v_v8 w2v_v8_set1(float a)
+{
+    w2v_v8 v = {a, a, a, a, a, a, a, a};
+    return v;
+}
+
+static inline float w2v_v8_sum(w2v_v8 v)
+{
+    return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+}
+#endif
+
+/* Asks for the cache lines of a row of n floats ahead of their use. */
+static inline void w2v_prefetch_row(const float *row, size_t n)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    const char *p = (const char *)row, *end = (const char *)(row + n);
+    for (; p < end; p += 64)
+        __builtin_prefetch(p, 1, 3);
+#else
+    (void)row;
+    (void)n;
+#endif
+}
+
+#endif /* W2V_SIMD_H */
