@@ -192,6 +192,20 @@ static int check_word(const char *word, size_t len, w2v_error *err)
     return W2V_OK;
 }
 
+int w2v_vocab_reserve(w2v_vocab *v, size_t words, size_t text_bytes,
+                      w2v_error *err)
+{
+    void *ep = v->e, *tp = v->text;
+    int rc = reserve(&ep, &v->cap, words, sizeof(entry), err);
+    v->e = ep;
+    if (rc == W2V_OK)
+        rc = reserve(&tp, &v->text_cap, text_bytes, 1, err);
+    v->text = tp;
+    if (rc == W2V_OK && slots_for(words) > v->n_slots)
+        rc = rehash(v, slots_for(words), err);
+    return rc;
+}
+
 int w2v_vocab_add(w2v_vocab *v, const char *word, size_t len, uint64_t count,
                   int64_t *id, w2v_error *err)
 {

@@ -687,3 +687,33 @@ Test(vocab, pruned_to_nothing_still_reports_what_was_read)
                        "%s", err.message);
     free(text);
 }
+
+/* Reserving room changes nothing a caller can see, before or after adds. */
+Test(vocab, reserve_keeps_every_word)
+{
+    w2v_vocab *v = NULL;
+    cr_assert_eq(w2v_vocab_new(&v, NULL), W2V_OK);
+    char w[32];
+    for (int i = 0; i < 100; i++) {
+        int len = snprintf(w, sizeof w, "early%d", i);
+        cr_assert_eq(w2v_vocab_add(v, w, (size_t)len, 1, NULL, NULL),
+                     W2V_OK);
+    }
+    cr_assert_eq(w2v_vocab_reserve(v, 50000, 500000, NULL), W2V_OK);
+    cr_assert_eq(w2v_vocab_reserve(v, 10, 10, NULL), W2V_OK); /* smaller */
+    for (int i = 0; i < 50000; i++) {
+        int len = snprintf(w, sizeof w, "late%d", i);
+        int64_t id;
+        cr_assert_eq(w2v_vocab_add(v, w, (size_t)len, 2, &id, NULL), W2V_OK);
+        cr_assert_eq(id, 100 + i);
+    }
+    cr_assert_eq(w2v_vocab_size(v), 50100);
+    for (int i = 0; i < 100; i++) {
+        int len = snprintf(w, sizeof w, "early%d", i);
+        cr_assert_eq(w2v_vocab_find(v, w, (size_t)len), i);
+    }
+    cr_assert_eq(w2v_vocab_find(v, "late49999", 9), 50099);
+    cr_assert_str_eq(w2v_vocab_word(v, 50099), "late49999");
+    cr_assert_eq(w2v_vocab_total(v), 100 + 2 * 50000);
+    w2v_vocab_free(v);
+}

@@ -57,6 +57,15 @@ int w2v_vocab_add(w2v_vocab *v, const char *word, size_t len, uint64_t count,
                   int64_t *id, w2v_error *err);
 
 /*
+ * Makes room for `words` words of text_bytes bytes in all (each word's
+ * length + 1), so that adding that many allocates nothing more: a loader
+ * that knows the size from a file header saves the reallocations and the
+ * rehashing of growing one word at a time. Changes nothing else.
+ */
+int w2v_vocab_reserve(w2v_vocab *v, size_t words, size_t text_bytes,
+                      w2v_error *err);
+
+/*
  * Drops words with count < min_count, sorts by count (descending; ties by
  * byte order), keeps at most max_words (0 = no limit) and renumbers ids.
  */
