@@ -1,6 +1,7 @@
 /*
- * model.c - a vocabulary plus one vector per word, and the word2vec text
- * and binary file formats. See w2v/model.h for the formats.
+ * model.c - a vocabulary plus one vector per word, and the file formats:
+ * word2vec text and binary, and the native format used in place through
+ * mmap. See w2v/model.h for the formats.
  */
 #define _POSIX_C_SOURCE 200809L
 /* madvise and its Linux hints (huge pages, prefaulting) */
@@ -12,6 +13,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +21,18 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "util.h"
 
 struct w2v_model {
     w2v_vocab *vocab;
     size_t dim;
-    float *vectors; /* (V, dim), one aligned block */
+    float *vectors; /* (V, dim), one aligned block: owned, or inside map */
+    void *map;      /* a native file mapped whole (private, copy on write),
+                       which vectors points into; NULL when vectors is an
+                       allocation of its own */
+    size_t map_bytes;
 };
 
 /* Matrices from this size up are worth the page hints below. */
@@ -118,7 +125,10 @@ void w2v_model_free(w2v_model *m)
     if (m == NULL)
         return;
     w2v_vocab_free(m->vocab);
-    w2v_free_aligned(m->vectors);
+    if (m->map != NULL)
+        munmap(m->map, m->map_bytes);
+    else
+        w2v_free_aligned(m->vectors);
     free(m);
 }
 
@@ -167,9 +177,228 @@ static float get_f32le(const unsigned char *p)
     return v;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Native format: shared pieces                                            */
+
+static int host_is_little_endian(void)
+{
+    const uint16_t one = 1;
+    unsigned char first;
+    memcpy(&first, &one, 1);
+    return first == 1;
+}
+
+static void put_u32le(unsigned char *p, uint32_t v)
+{
+    for (int b = 0; b < 4; b++)
+        p[b] = (unsigned char)(v >> (8 * b));
+}
+
+static void put_u64le(unsigned char *p, uint64_t v)
+{
+    for (int b = 0; b < 8; b++)
+        p[b] = (unsigned char)(v >> (8 * b));
+}
+
+static uint32_t get_u32le(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int b = 3; b >= 0; b--)
+        v = v << 8 | p[b];
+    return v;
+}
+
+static uint64_t get_u64le(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int b = 7; b >= 0; b--)
+        v = v << 8 | p[b];
+    return v;
+}
+
+/* Offsets of the header's fields (see w2v/model.h). */
+enum native_field {
+    H_VERSION = 8,
+    H_FLAGS = 12,
+    H_WORDS = 16,
+    H_DIM = 24,
+    H_MATRIX_OFF = 32,
+    H_MATRIX_BYTES = 40,
+    H_VOCAB_OFF = 48,
+    H_VOCAB_BYTES = 56,
+    H_FILE_BYTES = 64,
+    H_MATRIX_SUM = 72,
+    H_CHECKSUM = 80,
+    H_RESERVED = 84
+};
+
+/* Where w2v puts the matrix: the first multiple of 64 after the header. */
+#define NATIVE_MATRIX_AT                                                      \
+    ((W2V_NATIVE_HEADER_BYTES + W2V_NATIVE_ALIGN - 1) / W2V_NATIVE_ALIGN *    \
+     W2V_NATIVE_ALIGN)
+
+/* zlib's crc32 continued over p[0, n), in pieces that fit its uInt. */
+static uint32_t crc_update(uint32_t crc, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        uInt piece = n > ((size_t)1 << 30) ? (uInt)1 << 30 : (uInt)n;
+        crc = (uint32_t)crc32(crc, p, piece);
+        p += piece;
+        n -= piece;
+    }
+    return crc;
+}
+
+/* The checksum of a header (the checksum field read as zero) and vocab. */
+static uint32_t native_checksum(const unsigned char *header,
+                                const unsigned char *vocab, size_t vbytes)
+{
+    unsigned char h[W2V_NATIVE_HEADER_BYTES];
+    memcpy(h, header, sizeof h);
+    put_u32le(h + H_CHECKSUM, 0);
+    uint32_t crc = (uint32_t)crc32(0L, Z_NULL, 0);
+    crc = crc_update(crc, h, sizeof h);
+    return crc_update(crc, vocab, vbytes);
+}
+
+/*
+ * One pass over v[0, cells) that both checks and sums: returns the index of
+ * the first NaN or infinity (cells when there is none) and puts the
+ * format's matrix sum in *sum, the values read as little-endian u32 words
+ * (the host is little-endian here). The pass runs at memory speed; the
+ * slow search for which value is bad runs only when there is one.
+ */
+static size_t scan_matrix(const float *v, size_t cells, uint64_t *sum)
+{
+    uint64_t s = 0;
+    uint32_t special = 0;
+    for (size_t i = 0; i < cells; i++) {
+        uint32_t u;
+        memcpy(&u, v + i, 4);
+        special |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u);
+        s += (uint64_t)u * (uint64_t)(i + 1);
+    }
+    *sum = s;
+    for (size_t i = 0; special && i < cells; i++)
+        if (!isfinite(v[i]))
+            return i;
+    return cells;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Native format: saving                                                   */
+
+/*
+ * The vocabulary section of m (n u64 counts, then u32 length + bytes per
+ * word) in a new buffer *out of *bytes bytes, owned by the caller.
+ */
+static int vocab_section(const w2v_model *m, unsigned char **out,
+                         size_t *bytes, w2v_error *err)
+{
+    *out = NULL;
+    const w2v_vocab *v = m->vocab;
+    size_t n = w2v_vocab_size(v), total;
+    if (!w2v_mul_size(n, 12, &total))
+        return w2v_fail_nomem(err, "the vocabulary section");
+    for (size_t i = 0; i < n; i++) {
+        size_t len = w2v_vocab_word_len(v, i);
+        if (len > SIZE_MAX - total)
+            return w2v_fail_nomem(err, "the vocabulary section");
+        total += len;
+    }
+    unsigned char *buf = malloc(total ? total : 1);
+    if (buf == NULL)
+        return w2v_fail_nomem(err, "the vocabulary section");
+    unsigned char *p = buf + 8 * n;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = w2v_vocab_word_len(v, i);
+        put_u64le(buf + 8 * i, w2v_vocab_count(v, i));
+        put_u32le(p, (uint32_t)len); /* a vocabulary word fits in u32 */
+        memcpy(p + 4, w2v_vocab_word(v, i), len);
+        p += 4 + len;
+    }
+    *out = buf;
+    *bytes = total;
+    return W2V_OK;
+}
+
+static int save_native(const w2v_model *m, const char *path, w2v_error *err)
+{
+    if (!host_is_little_endian())
+        return w2v_fail(err, W2V_ERR_ARG, "%s: the native format is "
+                        "little-endian and this host is not: save the "
+                        "model as binary instead", path);
+    size_t n = w2v_model_size(m), dim = m->dim;
+    if (n == 0)
+        return w2v_fail(err, W2V_ERR_EMPTY, "%s: a model without words "
+                        "cannot be saved in the native format", path);
+    size_t cells = n * dim, matrix_bytes = cells * sizeof(float);
+    uint64_t sum;
+    size_t bad = scan_matrix(m->vectors, cells, &sum);
+    if (bad < cells)
+        return w2v_fail(err, W2V_ERR_ARG, "%s: value %zu of row %zu is not "
+                        "finite; the native format does not store it", path,
+                        bad % dim + 1, bad / dim + 1);
+    unsigned char *voc = NULL;
+    size_t vocab_bytes = 0;
+    int rc = vocab_section(m, &voc, &vocab_bytes, err);
+    if (rc != W2V_OK)
+        return rc;
+    size_t matrix_off = NATIVE_MATRIX_AT;
+    size_t matrix_end = matrix_off + matrix_bytes; /* model_create checked */
+    size_t vocab_off = (matrix_end + 7) / 8 * 8;
+    if (matrix_end > SIZE_MAX - 8 || vocab_bytes > SIZE_MAX - vocab_off) {
+        free(voc);
+        return w2v_fail_nomem(err, "a native model file");
+    }
+    unsigned char h[NATIVE_MATRIX_AT];
+    memset(h, 0, sizeof h);
+    memcpy(h, W2V_NATIVE_MAGIC, 8);
+    put_u32le(h + H_VERSION, W2V_NATIVE_VERSION);
+    put_u64le(h + H_WORDS, n);
+    put_u64le(h + H_DIM, dim);
+    put_u64le(h + H_MATRIX_OFF, matrix_off);
+    put_u64le(h + H_MATRIX_BYTES, matrix_bytes);
+    put_u64le(h + H_VOCAB_OFF, vocab_off);
+    put_u64le(h + H_VOCAB_BYTES, vocab_bytes);
+    put_u64le(h + H_FILE_BYTES, vocab_off + vocab_bytes);
+    put_u64le(h + H_MATRIX_SUM, sum);
+    put_u32le(h + H_CHECKSUM, native_checksum(h, voc, vocab_bytes));
+    w2v_outfile o;
+    rc = w2v_outfile_open(&o, path, err);
+    if (rc != W2V_OK) {
+        free(voc);
+        return rc;
+    }
+    static const unsigned char zeros[8];
+    /* The host is little-endian: the floats go out as they are. */
+    fwrite(h, 1, sizeof h, o.fp);
+    fwrite(m->vectors, sizeof(float), cells, o.fp);
+    fwrite(zeros, 1, vocab_off - matrix_end, o.fp);
+    fwrite(voc, 1, vocab_bytes, o.fp);
+    free(voc);
+    return w2v_outfile_commit(&o, err);
+}
+
+const char *w2v_format_name(int format)
+{
+    switch (format) {
+    case W2V_FORMAT_BINARY:
+        return "binary";
+    case W2V_FORMAT_TEXT:
+        return "text";
+    case W2V_FORMAT_NATIVE:
+        return "native";
+    default:
+        return "unknown";
+    }
+}
+
 int w2v_model_save(const w2v_model *m, const char *path, int format,
                    w2v_error *err)
 {
+    if (format == W2V_FORMAT_NATIVE)
+        return save_native(m, path, err);
     if (format != W2V_FORMAT_BINARY && format != W2V_FORMAT_TEXT)
         return w2v_fail(err, W2V_ERR_ARG, "unknown model format %d", format);
     size_t n = w2v_model_size(m), dim = m->dim;
@@ -650,30 +879,327 @@ static int load_binary(source *s, w2v_model *m, size_t n, w2v_error *err)
     return rc;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Native format: loading                                                  */
+
+/*
+ * Does [a, a + na) overlap [b, b + nb)? Both are known to lie within the
+ * file, so the sums cannot overflow.
+ */
+static int overlaps(uint64_t a, uint64_t na, uint64_t b, uint64_t nb)
+{
+    return a < b + nb && b < a + na;
+}
+
+/*
+ * Checks the header's layout against the file: version, flags, sizes and
+ * offsets. Fills the fields a loader needs.
+ */
+typedef struct native_layout {
+    size_t n, dim;
+    size_t matrix_off, matrix_bytes;
+    size_t vocab_off, vocab_bytes;
+    uint64_t matrix_sum;
+} native_layout;
+
+static int native_layout_check(const source *s, native_layout *l,
+                               w2v_error *err)
+{
+    const unsigned char *d = s->data;
+    const char *path = s->path;
+    const size_t hb = W2V_NATIVE_HEADER_BYTES;
+    if (s->size < hb)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %zu: the file ends "
+                        "inside the %zu-byte native header: truncated",
+                        path, s->size, hb);
+    uint32_t version = get_u32le(d + H_VERSION);
+    if (version != W2V_NATIVE_VERSION)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: native format "
+                        "version %" PRIu32 "; this w2v reads version %d only",
+                        path, H_VERSION, version, W2V_NATIVE_VERSION);
+    uint32_t flags = get_u32le(d + H_FLAGS);
+    if (flags != 0)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: unknown flags "
+                        "0x%" PRIx32 " (version %d defines none)", path,
+                        H_FLAGS, flags, W2V_NATIVE_VERSION);
+    if (get_u32le(d + H_RESERVED) != 0)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: the reserved "
+                        "field is not zero", path, H_RESERVED);
+    uint64_t file_bytes = get_u64le(d + H_FILE_BYTES);
+    if (file_bytes > s->size)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %zu: the file ends "
+                        "here, but its header (byte %d) says %" PRIu64
+                        " bytes: truncated", path, s->size, H_FILE_BYTES,
+                        file_bytes);
+    if (file_bytes < s->size)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %" PRIu64 ": data "
+                        "after the end the header (byte %d) gives", path,
+                        file_bytes, H_FILE_BYTES);
+    uint64_t n = get_u64le(d + H_WORDS), dim = get_u64le(d + H_DIM);
+    if (n == 0 || dim == 0)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: header says %"
+                        PRIu64 " words of dimension %" PRIu64 ": nothing to "
+                        "load", path, H_WORDS, n, dim);
+    /* Every section lies within the file, so sizes fit in size_t. */
+    uint64_t mo = get_u64le(d + H_MATRIX_OFF);
+    uint64_t mb = get_u64le(d + H_MATRIX_BYTES);
+    uint64_t vo = get_u64le(d + H_VOCAB_OFF);
+    uint64_t vb = get_u64le(d + H_VOCAB_BYTES);
+    size_t cells, want;
+    if (n > SIZE_MAX || dim > SIZE_MAX ||
+        !w2v_mul_size((size_t)n, (size_t)dim, &cells) ||
+        !w2v_mul_size(cells, sizeof(float), &want) || want != mb)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: matrix bytes %"
+                        PRIu64 ", but %" PRIu64 " words x %" PRIu64 " x 4 "
+                        "bytes is not that: a lying header", path,
+                        H_MATRIX_BYTES, mb, n, dim);
+    if (mo % W2V_NATIVE_ALIGN != 0)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: matrix offset %"
+                        PRIu64 " is not a multiple of %d", path,
+                        H_MATRIX_OFF, mo, W2V_NATIVE_ALIGN);
+    if (mo < hb)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: matrix offset %"
+                        PRIu64 " overlaps the %zu-byte header", path,
+                        H_MATRIX_OFF, mo, hb);
+    if (mb > file_bytes || mo > file_bytes - mb)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: the matrix "
+                        "(%" PRIu64 " bytes at %" PRIu64 ") runs past the "
+                        "end of the file (%" PRIu64 " bytes)", path,
+                        H_MATRIX_OFF, mb, mo, file_bytes);
+    if (vo % 8 != 0)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: vocabulary "
+                        "offset %" PRIu64 " is not a multiple of 8", path,
+                        H_VOCAB_OFF, vo);
+    if (vo < hb)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: vocabulary "
+                        "offset %" PRIu64 " overlaps the %zu-byte header",
+                        path, H_VOCAB_OFF, vo, hb);
+    if (vb > file_bytes || vo > file_bytes - vb)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: the vocabulary "
+                        "(%" PRIu64 " bytes at %" PRIu64 ") runs past the "
+                        "end of the file (%" PRIu64 " bytes)", path,
+                        H_VOCAB_OFF, vb, vo, file_bytes);
+    if (overlaps(vo, vb, mo, mb))
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: the vocabulary "
+                        "[%" PRIu64 ", %" PRIu64 ") overlaps the matrix [%"
+                        PRIu64 ", %" PRIu64 ")", path, H_VOCAB_OFF, vo,
+                        vo + vb, mo, mo + mb);
+    /* Each word takes at least 13 bytes: count, length, one byte. */
+    if (n > vb / 13)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: %" PRIu64
+                        " vocabulary bytes cannot hold %" PRIu64 " words: a "
+                        "lying header", path, H_VOCAB_BYTES, vb, n);
+    l->n = (size_t)n;
+    l->dim = (size_t)dim;
+    l->matrix_off = (size_t)mo;
+    l->matrix_bytes = (size_t)mb;
+    l->vocab_off = (size_t)vo;
+    l->vocab_bytes = (size_t)vb;
+    l->matrix_sum = get_u64le(d + H_MATRIX_SUM);
+    return W2V_OK;
+}
+
+/* Reads the vocabulary section into a new vocabulary, checking each word. */
+static int native_vocab(const source *s, const native_layout *l,
+                        w2v_vocab **out, w2v_error *err)
+{
+    *out = NULL;
+    w2v_vocab *v;
+    int rc = w2v_vocab_new(&v, err);
+    /* Each word's length and NUL: the section less counts and lengths
+     * (the layout check made sure it holds at least 13 bytes a word). */
+    if (rc == W2V_OK)
+        rc = w2v_vocab_reserve(v, l->n, l->vocab_bytes - 11 * l->n, err);
+    if (rc != W2V_OK) {
+        w2v_vocab_free(v);
+        return rc;
+    }
+    const unsigned char *d = s->data;
+    size_t p = l->vocab_off + 8 * l->n, end = l->vocab_off + l->vocab_bytes;
+    for (size_t i = 0; i < l->n && rc == W2V_OK; i++) {
+        if (end - p < 4) {
+            rc = w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %zu: the "
+                          "vocabulary ends inside the length of word %zu "
+                          "of %zu", s->path, p, i + 1, l->n);
+            break;
+        }
+        size_t len = get_u32le(d + p);
+        if (len == 0 || len > end - p - 4) {
+            rc = w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %zu: word %zu has "
+                          "length %zu, %s", s->path, p, i + 1, len,
+                          len == 0 ? "an empty word"
+                                   : "past the end of the vocabulary");
+            break;
+        }
+        const char *w = (const char *)d + p + 4;
+        uint64_t count = get_u64le(d + l->vocab_off + 8 * i);
+        int64_t id;
+        w2v_error sub;
+        w2v_error_clear(&sub);
+        if (w2v_vocab_add(v, w, len, count, &id, &sub) != W2V_OK)
+            rc = w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %zu (word %zu): %s",
+                          s->path, p + 4, i + 1, sub.message);
+        else if ((size_t)id != i)
+            rc = w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %zu (word %zu): "
+                          "duplicate word \"%.*s\" (first in row %lld)",
+                          s->path, p + 4, i + 1, (int)(len > 64 ? 64 : len),
+                          w, (long long)id + 1);
+        p += 4 + len;
+    }
+    if (rc == W2V_OK && p != end)
+        rc = w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %zu: %zu bytes left in "
+                      "the vocabulary after its %zu words", s->path, p,
+                      end - p, l->n);
+    if (rc != W2V_OK) {
+        w2v_vocab_free(v);
+        return rc;
+    }
+    *out = v;
+    return W2V_OK;
+}
+
+/*
+ * Loads a native file from s. A mapped file is kept mapped and becomes the
+ * model's matrix (made writable, copy on write); a file read into memory
+ * has its matrix copied into an aligned block.
+ */
+static int load_native(source *s, w2v_model **out, w2v_error *err)
+{
+    *out = NULL;
+    if (!host_is_little_endian())
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: a native w2v model is "
+                        "little-endian and this host is not: convert it to "
+                        "binary (w2v-train -format binary) on a "
+                        "little-endian machine", s->path);
+    native_layout l = {0};
+    int rc = native_layout_check(s, &l, err);
+    if (rc != W2V_OK)
+        return rc;
+    uint32_t stored = get_u32le(s->data + H_CHECKSUM);
+    uint32_t crc = native_checksum(s->data, s->data + l.vocab_off,
+                                   l.vocab_bytes);
+    if (crc != stored)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: checksum "
+                        "0x%08" PRIx32 ", but the header and vocabulary "
+                        "give 0x%08" PRIx32 ": the file is damaged", s->path,
+                        H_CHECKSUM, stored, crc);
+    const float *vec = (const float *)(s->data + l.matrix_off);
+    size_t cells = l.matrix_bytes / sizeof(float);
+    uint64_t sum;
+    size_t bad = scan_matrix(vec, cells, &sum);
+    if (bad < cells)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %zu: value %zu of "
+                        "row %zu is not finite", s->path,
+                        l.matrix_off + 4 * bad, bad % l.dim + 1,
+                        bad / l.dim + 1);
+    if (sum != l.matrix_sum)
+        return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %d: the matrix sum "
+                        "does not match the matrix (%zu bytes at %zu): the "
+                        "vectors are damaged", s->path, H_MATRIX_SUM,
+                        l.matrix_bytes, l.matrix_off);
+    w2v_vocab *vocab;
+    if ((rc = native_vocab(s, &l, &vocab, err)) != W2V_OK)
+        return rc;
+    w2v_model *m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        w2v_vocab_free(vocab);
+        return w2v_fail_nomem(err, "a model");
+    }
+    m->vocab = vocab;
+    m->dim = l.dim;
+    if (s->mapped &&
+        mprotect(s->base, s->size, PROT_READ | PROT_WRITE) == 0) {
+        /* The model owns the mapping from here on. */
+        m->map = s->base;
+        m->map_bytes = s->size;
+        m->vectors = (float *)((unsigned char *)s->base + l.matrix_off);
+        s->mapped = 0;
+        s->base = NULL;
+    } else {
+        m->vectors = alloc_matrix(l.matrix_bytes);
+        if (m->vectors == NULL) {
+            w2v_model_free(m);
+            return w2v_fail(err, W2V_ERR_NOMEM, "out of memory for a %zu x "
+                            "%zu matrix", l.n, l.dim);
+        }
+        memcpy(m->vectors, vec, l.matrix_bytes);
+    }
+    *out = m;
+    return W2V_OK;
+}
+
+/*
+ * The native magic, or its first four bytes followed by others: a native
+ * file damaged on the way (a text-mode transfer rewrites \r\n). Returns 1
+ * for the magic, 0 for anything else, W2V_ERR_FORMAT (negated) after a
+ * message for damage.
+ */
+static int native_magic(const source *s, w2v_error *err)
+{
+    if (s->size < 4 || memcmp(s->data, W2V_NATIVE_MAGIC, 4) != 0)
+        return 0;
+    size_t k = 4;
+    while (k < 8 && k < s->size &&
+           s->data[k] == (unsigned char)W2V_NATIVE_MAGIC[k])
+        k++;
+    if (k == 8)
+        return 1;
+    w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %zu: damaged native magic "
+             "(expected 89 57 32 56 0d 0a 1a 0a): truncated, or copied as "
+             "text?", s->path, k);
+    return -W2V_ERR_FORMAT;
+}
+
 int w2v_model_load(const char *path, w2v_model **out, w2v_error *err)
+{
+    return w2v_model_load_format(path, out, NULL, err);
+}
+
+int w2v_model_load_format(const char *path, w2v_model **out, int *format,
+                          w2v_error *err)
 {
     *out = NULL;
     source s;
     int rc = source_open(&s, path, err);
     if (rc != W2V_OK)
         return rc;
+    int native = native_magic(&s, err);
+    if (native != 0) {
+        rc = native > 0 ? load_native(&s, out, err) : -native;
+        source_close(&s);
+        if (rc == W2V_OK && format != NULL)
+            *format = W2V_FORMAT_NATIVE;
+        return rc;
+    }
     size_t n, dim;
     w2v_vocab *vocab = NULL;
     w2v_model *m = NULL;
     rc = read_header(&s, &n, &dim, err);
     if (rc == W2V_OK)
         rc = w2v_vocab_new(&vocab, err);
+    /* Room for the rows the file can hold (each takes at least 2 dim + 2
+     * bytes), not for any number a lying header gives. */
+    if (rc == W2V_OK) {
+        size_t fit = s.size / (2 * dim + 2);
+        size_t words = n < fit ? n : fit;
+        rc = w2v_vocab_reserve(vocab, words, 8 * words, err);
+        if (rc != W2V_OK)
+            w2v_vocab_free(vocab);
+    }
     /* The vocabulary starts empty and fills as the rows load. */
     if (rc == W2V_OK)
         rc = model_create(vocab, n, dim, 0, &m, err);
     if (rc == W2V_OK) {
         size_t failed_row;
-        if (looks_like_text(&s, dim)) {
+        int text = looks_like_text(&s, dim);
+        if (text) {
             prefault_matrix(m->vectors, n * dim * sizeof(float));
             rc = load_rows(&s, m, n, 1, 0, &failed_row, err);
         } else {
             rc = load_binary(&s, m, n, err);
         }
+        if (format != NULL)
+            *format = text ? W2V_FORMAT_TEXT : W2V_FORMAT_BINARY;
     }
     source_close(&s);
     if (rc != W2V_OK) {
