@@ -290,6 +290,178 @@ Test(cli, unwritable_output_directory_fails_before_training)
     free(corpus);
 }
 
+/*
+ * An existing directory as -output (or -save-vocab) is refused before the
+ * corpus is even opened: the corpus here does not exist, and the message
+ * is about the directory, not the corpus.
+ */
+Test(cli, output_directory_fails_before_training)
+{
+    char *missing = tu_path(tu_scratch(), "no-such-corpus.txt");
+    char *slash = tu_path(tu_scratch(), "");
+    const char *outputs[] = {tu_scratch(), slash};
+    for (size_t i = 0; i < 2; i++) {
+        result r = run("w2v-train", NULL, "-corpus", missing, "-output",
+                       outputs[i], "-quiet", NULL);
+        cr_expect_eq(r.status, 1, "%s: exit %d", outputs[i], r.status);
+        cr_expect(strstr(r.err, "is a directory") != NULL, "%s", r.err);
+        cr_expect(strstr(r.err, "No such file") == NULL,
+                  "the corpus was opened first: %s", r.err);
+        result_free(&r);
+    }
+    char *out = tu_path(tu_scratch(), "v.bin");
+    result r = run("w2v-train", NULL, "-corpus", missing, "-output", out,
+                   "-save-vocab", tu_scratch(), "-quiet", NULL);
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "is a directory") != NULL, "%s", r.err);
+    result_free(&r);
+    free(out);
+    free(slash);
+    free(missing);
+}
+
+/*
+ * -format picks any of the three formats, the same vectors in each; the
+ * older -binary still works, and the two may not disagree.
+ */
+Test(cli, format_flag_and_binary_flag)
+{
+    char *corpus = tu_path(tu_scratch(), "p.txt");
+    cr_assert_eq(planted_write(corpus, 300, 5, NULL), 0);
+    const char *formats[] = {"binary", "native", "text"};
+    char *bin = tu_path(tu_scratch(), "v.binary");
+    char *first = NULL;
+    for (size_t i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "v.%s", formats[i]);
+        char *out = tu_path(tu_scratch(), name);
+        result r = run("w2v-train", NULL, "-corpus", corpus, "-output", out,
+                       "-format", formats[i], "-size", "8", "-threads", "1",
+                       "-min-count", "1", "-iter", "1", NULL);
+        cr_expect_eq(r.status, 0, "%s: %s", formats[i], r.err);
+        cr_expect(strstr(r.err, formats[i]) != NULL, "summary: %s", r.err);
+        result_free(&r);
+        /* The same training (one thread, one seed) answers the same from
+         * the binary and the native file. Text rounds to 6 decimals. */
+        r = run("w2v-nearest", NULL, "-model", out, "-k", "3", "-format",
+                "json", "king", NULL);
+        cr_expect_eq(r.status, 0, "%s: %s", formats[i], r.err);
+        if (i == 0)
+            first = strdup(r.out);
+        else if (i == 1)
+            cr_expect_str_eq(r.out, first);
+        result_free(&r);
+        free(out);
+    }
+    free(first);
+    size_t la, lb;
+    char *o1 = tu_path(tu_scratch(), "old.bin");
+    result r = run("w2v-train", NULL, "-corpus", corpus, "-output", o1,
+                   "-binary", "1", "-size", "8", "-threads", "1",
+                   "-min-count", "1", "-iter", "1", "-quiet", NULL);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    result_free(&r);
+    char *a = tu_read_file(o1, &la), *b = tu_read_file(bin, &lb);
+    cr_expect(la == lb && memcmp(a, b, la) == 0,
+              "-binary 1 and -format binary differ");
+    free(a);
+    free(b);
+    r = run("w2v-train", NULL, "-corpus", corpus, "-binary", "1",
+            "-format", "text", NULL);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "disagree") != NULL, "%s", r.err);
+    result_free(&r);
+    r = run("w2v-train", NULL, "-corpus", corpus, "-format", "gguf", NULL);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "-format gguf: expected text, binary or "
+                            "native") != NULL, "%s", r.err);
+    result_free(&r);
+    free(o1);
+    free(bin);
+    free(corpus);
+}
+
+/* w2v-convert: binary -> native -> binary is the identity. */
+Test(cli, convert_between_formats)
+{
+    char *corpus = tu_path(tu_scratch(), "p.txt");
+    cr_assert_eq(planted_write(corpus, 300, 6, NULL), 0);
+    char *bin = tu_path(tu_scratch(), "v.bin");
+    char *nat = tu_path(tu_scratch(), "v.w2v");
+    char *back = tu_path(tu_scratch(), "back.bin");
+    result r = run("w2v-train", NULL, "-corpus", corpus, "-output", bin,
+                   "-size", "8", "-min-count", "1", "-iter", "1", "-quiet",
+                   NULL);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    result_free(&r);
+    r = run("w2v-convert", NULL, bin, nat, NULL);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.err, "(binary) -> ") != NULL, "%s", r.err);
+    cr_expect(strstr(r.err, "(native)") != NULL, "%s", r.err);
+    result_free(&r);
+    r = run("w2v-convert", NULL, "-format", "binary", nat, back, NULL);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    result_free(&r);
+    size_t la, lb;
+    char *a = tu_read_file(bin, &la), *b = tu_read_file(back, &lb);
+    cr_expect(la == lb && memcmp(a, b, la) == 0, "not the same bytes");
+    free(a);
+    free(b);
+    r = run("w2v-convert", NULL, bin, NULL);
+    cr_expect_eq(r.status, 2);
+    result_free(&r);
+    r = run("w2v-convert", NULL, "-format", "csv", bin, nat, NULL);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "-format csv") != NULL, "%s", r.err);
+    result_free(&r);
+    r = run("w2v-convert", NULL, corpus, nat, NULL);
+    cr_expect_eq(r.status, 2, "a corpus is not a model: %s", r.err);
+    cr_expect(strstr(r.err, "p.txt: byte 0") != NULL, "%s", r.err);
+    result_free(&r);
+    free(back);
+    free(nat);
+    free(bin);
+    free(corpus);
+}
+
+/* Unsigned flags take the whole of their type, and nothing beyond it. */
+Test(cli, seed_takes_any_64_bit_value)
+{
+    char *corpus = tu_write_file(NULL, "c.txt", "a b c a b c\n", 12);
+    char *out = tu_path(tu_scratch(), "v.txt");
+    const char *good[] = {"0", "9223372036854775808",
+                          "18446744073709551615"};
+    for (size_t i = 0; i < 3; i++) {
+        result r = run("w2v-train", NULL, "-corpus", corpus, "-output", out,
+                       "-binary", "0", "-size", "2", "-min-count", "1",
+                       "-seed", good[i], "-quiet", NULL);
+        cr_expect_eq(r.status, 0, "-seed %s: %s", good[i], r.err);
+        result_free(&r);
+    }
+    struct {
+        const char *flag, *value, *why;
+    } bad[] = {
+        {"-seed", "18446744073709551616", "out of range [0, "
+         "18446744073709551615]"},
+        {"-seed", "99999999999999999999999", "out of range"},
+        {"-seed", "-1", "must not be negative"},
+        {"-seed", "-18446744073709551615", "must not be negative"},
+        {"-min-count", "-0", "must not be negative"},
+        {"-max-vocab", "4000000001", "out of range [0, 4000000000]"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        result r = run("w2v-train", NULL, "-corpus", corpus, "-output", out,
+                       bad[i].flag, bad[i].value, NULL);
+        cr_expect_eq(r.status, 2, "%s %s: exit %d", bad[i].flag,
+                     bad[i].value, r.status);
+        cr_expect(strstr(r.err, bad[i].why) != NULL, "%s %s: %s",
+                  bad[i].flag, bad[i].value, r.err);
+        result_free(&r);
+    }
+    free(out);
+    free(corpus);
+}
+
 Test(cli, query_tools_answer_on_a_trained_model)
 {
     char *corpus = tu_path(tu_scratch(), "p.txt");

@@ -345,6 +345,90 @@ Test(querytools, nearest_known_neighbours_and_scores)
     free(m);
 }
 
+/*
+ * Every tool reads the native format and answers exactly as from the
+ * word2vec text it came from; a damaged native file is exit status 2 with
+ * the file and the byte offset.
+ */
+Test(querytools, every_tool_reads_the_native_format)
+{
+    char *txt = model_file("compass.txt", compass);
+    w2v_model *loaded = NULL;
+    w2v_error err = {0};
+    cr_assert_eq(w2v_model_load(txt, &loaded, &err), W2V_OK, "%s",
+                 err.message);
+    char *nat = tu_path(tu_scratch(), "compass.w2v");
+    cr_assert_eq(w2v_model_save(loaded, nat, W2V_FORMAT_NATIVE, &err),
+                 W2V_OK, "%s", err.message);
+    w2v_model_free(loaded);
+    char *qs = model_file("q.txt", ": s\neast west north south\n"
+                                   "east ene ne north\n");
+    const char *tools[] = {"w2v-nearest", "w2v-analogy", "w2v-eval"};
+    for (int i = 0; i < 3; i++) {
+        char *out[2];
+        const char *paths[2] = {txt, nat};
+        for (int f = 0; f < 2; f++) {
+            run r = i == 0   ? run_tool(tools[i], NULL,
+                                        ARGS("-model", paths[f], "-format",
+                                             "json", "east", "ne"))
+                    : i == 1 ? run_tool(tools[i], NULL,
+                                        ARGS("-model", paths[f], "-method",
+                                             "mul", "east", "west", "north"))
+                             : run_tool(tools[i], NULL,
+                                        ARGS("-model", paths[f],
+                                             "-analogies", qs, "-format",
+                                             "json"));
+            cr_assert_eq(r.status, 0, "%s %s: %s", tools[i], paths[f],
+                         r.err);
+            out[f] = r.out;
+            free(r.err);
+        }
+        if (i == 2) {
+            /* w2v-eval's json holds timings: compare the answers only. */
+            char *a = strstr(out[0], "\"analogies\"");
+            char *b = strstr(out[1], "\"analogies\"");
+            cr_assert(a != NULL && b != NULL);
+            char *ea = strstr(a, "\"seconds\""), *eb = strstr(b,
+                                                              "\"seconds\"");
+            if (ea != NULL && eb != NULL) {
+                *ea = '\0';
+                *eb = '\0';
+            }
+            cr_assert_str_eq(a, b);
+        } else {
+            cr_assert_str_eq(out[0], out[1], "%s", tools[i]);
+        }
+        free(out[0]);
+        free(out[1]);
+    }
+
+    size_t len;
+    char *bytes = tu_read_file(nat, &len);
+    char *cut = tu_write_file(NULL, "cut.w2v", bytes, len - 10);
+    run r = run_tool("w2v-nearest", NULL, ARGS("-model", cut, "east"));
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "cut.w2v: byte") != NULL, "%s", r.err);
+    cr_assert(strstr(r.err, "truncated") != NULL, "%s", r.err);
+    cr_assert_str_eq(r.out, "");
+    run_free(&r);
+    bytes[140] ^= 1; /* inside the matrix: the matrix sum tells */
+    char *flip = tu_write_file(NULL, "flip.w2v", bytes, len);
+    r = run_tool("w2v-analogy", NULL, ARGS("-model", flip, "a", "b", "c"));
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "flip.w2v: byte 72:") != NULL, "%s", r.err);
+    run_free(&r);
+    r = run_tool("w2v-eval", NULL, ARGS("-model", flip, "-analogies", qs));
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "matrix sum") != NULL, "%s", r.err);
+    run_free(&r);
+    free(flip);
+    free(cut);
+    free(bytes);
+    free(qs);
+    free(nat);
+    free(txt);
+}
+
 Test(querytools, nearest_several_words_and_case)
 {
     char *m = model_file("compass.txt", compass);

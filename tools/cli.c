@@ -74,6 +74,36 @@ static int bad_value(const char *prog, const cli_option *o, const char *v,
     return CLI_EXIT_USAGE;
 }
 
+/*
+ * An unsigned option (CLI_SIZE, CLI_U64): v is digits with an optional
+ * leading minus. Parsed with strtoull, whose range is the whole of
+ * uint64_t (a seed may be any 64-bit value), and compared with the limits
+ * as integers: a double limit of 2^64 - 1 rounds to 2^64.
+ */
+static int set_unsigned(const char *prog, const cli_option *o, const char *v)
+{
+    uint64_t hi = o->max >= 18446744073709551615.0 ? UINT64_MAX
+                                                    : (uint64_t)o->max;
+    uint64_t lo = o->min > 0 ? (uint64_t)o->min : 0;
+    if (o->kind == CLI_SIZE && hi > SIZE_MAX)
+        hi = SIZE_MAX;
+    char why[128];
+    snprintf(why, sizeof why, "out of range [%llu, %llu]",
+             (unsigned long long)lo, (unsigned long long)hi);
+    if (v[0] == '-')
+        return bad_value(prog, o, v, "must not be negative");
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (errno == ERANGE || *end != '\0' || x < lo || x > hi)
+        return bad_value(prog, o, v, why);
+    if (o->kind == CLI_SIZE)
+        *(size_t *)o->dest = (size_t)x;
+    else
+        *(uint64_t *)o->dest = (uint64_t)x;
+    return 0;
+}
+
 static int set_value(const char *prog, const cli_option *o, const char *v)
 {
     if (o->kind == CLI_STRING) {
@@ -101,6 +131,8 @@ static int set_value(const char *prog, const cli_option *o, const char *v)
     const char *p = v[0] == '-' ? v + 1 : v;
     if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
         return bad_value(prog, o, v, "not a whole number");
+    if (o->kind == CLI_SIZE || o->kind == CLI_U64)
+        return set_unsigned(prog, o, v);
     long long x = strtoll(v, &end, 10);
     if (errno == ERANGE || (double)x < o->min || (double)x > o->max) {
         char why[128];
@@ -108,12 +140,7 @@ static int set_value(const char *prog, const cli_option *o, const char *v)
                  o->max);
         return bad_value(prog, o, v, why);
     }
-    if (o->kind == CLI_INT)
-        *(int *)o->dest = (int)x;
-    else if (o->kind == CLI_SIZE)
-        *(size_t *)o->dest = (size_t)x;
-    else
-        *(uint64_t *)o->dest = (uint64_t)x;
+    *(int *)o->dest = (int)x;
     return 0;
 }
 

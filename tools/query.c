@@ -30,28 +30,49 @@ int query_parse_format(const char *prog, const char *value, int *format)
     return CLI_EXIT_USAGE;
 }
 
+const char *query_model_path(const char *path)
+{
+    if (path == NULL)
+        path = getenv("W2V_MODEL");
+    return path == NULL || path[0] == '\0' ? "vectors.bin" : path;
+}
+
+/* Prints a failure to load or index the model at path; the exit status. */
+static int load_failed(const char *prog, const char *path, int code,
+                       const w2v_error *err)
+{
+    fprintf(stderr, "%s: %s\n", prog, err->message);
+    if (access(path, F_OK) != 0)
+        fprintf(stderr, "%s: train a model with w2v-train, then pass it "
+                "with -model FILE or set W2V_MODEL\n", prog);
+    return code == W2V_ERR_NOMEM || code == W2V_ERR_THREAD ? CLI_EXIT_FAIL
+                                                           : CLI_EXIT_USAGE;
+}
+
+int query_load(const char *prog, const char *path, w2v_model **m)
+{
+    w2v_error err;
+    w2v_error_clear(&err);
+    int rc = w2v_model_load(path, m, &err);
+    return rc == W2V_OK ? 0 : load_failed(prog, path, rc, &err);
+}
+
 int query_open(const char *prog, const char *path, size_t n_restrict,
                query_model *q)
 {
     memset(q, 0, sizeof *q);
-    if (path == NULL)
-        path = getenv("W2V_MODEL");
-    if (path == NULL || path[0] == '\0')
-        path = "vectors.bin";
-    w2v_error err;
-    w2v_error_clear(&err);
+    path = query_model_path(path);
     w2v_model *m = NULL;
     w2v_knn *k = NULL;
-    int rc = w2v_model_load(path, &m, &err);
-    if (rc == W2V_OK)
-        rc = w2v_knn_new(m, n_restrict, &k, &err);
-    if (rc != W2V_OK) {
-        fprintf(stderr, "%s: %s\n", prog, err.message);
-        if (access(path, F_OK) != 0)
-            fprintf(stderr, "%s: train a model with w2v-train, then pass it "
-                    "with -model FILE or set W2V_MODEL\n", prog);
+    int rc = query_load(prog, path, &m);
+    if (rc != 0)
+        return rc;
+    w2v_error err;
+    w2v_error_clear(&err);
+    int code = w2v_knn_new(m, n_restrict, &k, &err);
+    if (code != W2V_OK) {
         w2v_model_free(m);
-        return rc == W2V_ERR_NOMEM ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+        return load_failed(prog, path, code, &err);
     }
     q->model = m;
     q->knn = k;
@@ -64,6 +85,62 @@ void query_close(query_model *q)
     w2v_knn_free(q->knn);
     w2v_model_free(q->model);
     memset(q, 0, sizeof *q);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The tools' common options and main loop                                 */
+
+void query_tool_init(query_tool *t)
+{
+    memset(t, 0, sizeof *t);
+    t->k = 10;
+    t->format_arg = "text";
+}
+
+size_t query_tool_options(query_tool *t, const char *k_help,
+                          cli_option *opts)
+{
+    const cli_option common[4] = {
+        {"model", NULL, CLI_STRING, &t->model_path, 0, 0, "FILE",
+         "model: word2vec text or binary, or native (default "
+         "$W2V_MODEL, else vectors.bin)"},
+        {"k", NULL, CLI_SIZE, &t->k, 1, 100000, "N", k_help},
+        {"restrict", NULL, CLI_SIZE, &t->restrict_n, 0, 4e9, "N",
+         "use only the N most frequent words (default 0 = all)"},
+        {"format", NULL, CLI_STRING, &t->format_arg, 0, 0, "text|json",
+         "output format (default text)"}};
+    memcpy(opts, common, sizeof common);
+    return 4;
+}
+
+int query_tool_run(const char *prog, query_tool *t, char **words,
+                   int n_words, const char *prompt, query_fn fn, void *user)
+{
+    int rc = query_parse_format(prog, t->format_arg, &t->format);
+    if (rc != 0)
+        return rc;
+    t->nb = malloc(t->k * sizeof *t->nb);
+    if (t->nb == NULL) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return CLI_EXIT_FAIL;
+    }
+    if ((rc = query_open(prog, t->model_path, t->restrict_n, &t->q)) != 0) {
+        free(t->nb);
+        t->nb = NULL;
+        return rc;
+    }
+    if (n_words > 0)
+        rc = fn(words, n_words, 0, user);
+    else
+        rc = query_stdin(prog, prompt, fn, user);
+    query_close(&t->q);
+    free(t->nb);
+    t->nb = NULL;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: error writing standard output\n", prog);
+        return CLI_EXIT_FAIL;
+    }
+    return rc;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -309,8 +386,7 @@ static int is_space(char c)
            c == '\f';
 }
 
-int query_stdin(const char *prog, const char *prompt,
-                int (*fn)(char **words, int n, size_t line, void *user),
+int query_stdin(const char *prog, const char *prompt, query_fn fn,
                 void *user)
 {
     int tty = isatty(STDIN_FILENO);

@@ -1,7 +1,8 @@
 /*
- * query.h - what w2v-nearest and w2v-analogy share: finding and loading
- * the model, looking words up and suggesting spellings for unknown ones,
- * reading queries from standard input, and writing JSON.
+ * query.h - what the query tools share: w2v-nearest and w2v-analogy their
+ * common options and main loop, looking words up and suggesting spellings
+ * for unknown ones, reading queries from standard input and writing JSON;
+ * all three, w2v-eval too, finding and loading the model.
  */
 #ifndef W2V_QUERY_H
 #define W2V_QUERY_H
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cli.h"
 #include "w2v/w2v.h"
 
 /* Output formats (-format). */
@@ -31,15 +33,62 @@ typedef struct query_model {
     const char *path;
 } query_model;
 
+/* The options every query tool takes, and its state while it answers. */
+typedef struct query_tool {
+    const char *model_path; /* -model FILE, or NULL */
+    size_t k;               /* -k: answers per query (default 10) */
+    size_t restrict_n;      /* -restrict N (default 0 = all) */
+    const char *format_arg; /* -format text|json (default text) */
+    int format;             /* enum query_format, from format_arg */
+    query_model q;          /* the model, once open */
+    w2v_neighbor *nb;       /* (k) answers of the current query */
+} query_tool;
+
+/* The defaults above. */
+void query_tool_init(query_tool *t);
+
+/*
+ * Puts the four common options (-model, -k with k_help, -restrict,
+ * -format) into opts[0, 4), bound to t; returns 4, the number filled.
+ */
+size_t query_tool_options(query_tool *t, const char *k_help,
+                          cli_option *opts);
+
+/*
+ * The function that answers a query: words[0, n), from the command line
+ * (line 0) or line `line` of standard input; returns an exit status.
+ */
+typedef int (*query_fn)(char **words, int n, size_t line, void *user);
+
+/*
+ * Runs a query tool whose options are parsed: checks -format, loads the
+ * model, answers words[0, n_words) with one call of fn when n_words > 0,
+ * else each line of standard input (prompt shown on a terminal), then
+ * frees everything and checks that standard output was written. Returns
+ * the exit status: the worst of fn's, or that of the failure.
+ */
+int query_tool_run(const char *prog, query_tool *t, char **words,
+                   int n_words, const char *prompt, query_fn fn, void *user);
+
 /*
  * Parses a -format value ("text" or "json") into *format. Prints a message
  * naming prog and returns CLI_EXIT_USAGE for anything else, else 0.
  */
 int query_parse_format(const char *prog, const char *value, int *format);
 
+/* The model path: path if not NULL, else $W2V_MODEL, else ./vectors.bin. */
+const char *query_model_path(const char *path);
+
 /*
- * The model path: path if not NULL, else $W2V_MODEL, else ./vectors.bin.
- * Loads it and indexes the first n_restrict words (0 = all). Returns 0, or
+ * Loads the model at path into *m. Returns 0, or after printing the
+ * loader's message naming prog (and, when the file does not exist, how to
+ * make one) the exit status: CLI_EXIT_USAGE for a model that cannot be
+ * read or is malformed, CLI_EXIT_FAIL when memory runs out.
+ */
+int query_load(const char *prog, const char *path, w2v_model **m);
+
+/*
+ * The model path as query_model_path gives it. Loads it and indexes the first n_restrict words (0 = all). Returns 0, or
  * after printing the loader's message naming prog, the exit status:
  * CLI_EXIT_USAGE for a model that cannot be read or is malformed (the
  * message names the file and the byte offset or line), CLI_EXIT_FAIL when
@@ -94,8 +143,7 @@ void query_report_miss(const char *prog, const query_model *q,
  * Standard output is flushed after each line, so answers appear as they are
  * computed. Returns the worst (highest) status fn returned.
  */
-int query_stdin(const char *prog, const char *prompt,
-                int (*fn)(char **words, int n, size_t line, void *user),
+int query_stdin(const char *prog, const char *prompt, query_fn fn,
                 void *user);
 
 /*

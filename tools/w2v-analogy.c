@@ -3,7 +3,6 @@
  * (3CosAdd) or best by 3CosMul, excluding the three inputs.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -14,11 +13,8 @@
 enum method { METHOD_ADD, METHOD_MUL };
 
 typedef struct analogy {
-    query_model q;
-    size_t k;
-    int format;       /* enum query_format */
-    int method;       /* enum method */
-    w2v_neighbor *nb; /* (k) answers of the current question */
+    query_tool t; /* model, -k, -format and the answers */
+    int method;   /* enum method */
 } analogy;
 
 static const char *const method_names[] = {"add", "mul"};
@@ -40,8 +36,8 @@ static int report_misses(const analogy *s, char **words,
 {
     for (int i = 0; i < 3; i++)
         if (w[i].miss != QUERY_FOUND)
-            query_report_miss(PROG, &s->q, &w[i]);
-    if (s->format == QUERY_JSON) {
+            query_report_miss(PROG, &s->t.q, &w[i]);
+    if (s->t.format == QUERY_JSON) {
         json_question(s, words);
         fputs(",\"error\":\"unknown word\",\"unknown\":[", stdout);
         int first = 1;
@@ -50,7 +46,7 @@ static int report_misses(const analogy *s, char **words,
                 continue;
             fputs(first ? "{\"word\":" : ",{\"word\":", stdout);
             query_json_cstr(stdout, words[i]);
-            query_json_miss(stdout, &s->q, &w[i]);
+            query_json_miss(stdout, &s->t.q, &w[i]);
             putchar('}');
             first = 0;
         }
@@ -66,7 +62,7 @@ static int solve(char **words, int n, size_t line, void *user)
     if (n != 3) {
         fprintf(stderr, PROG ": line %zu: expected three words A B C, got "
                 "%d\n", line, n);
-        if (s->format == QUERY_JSON)
+        if (s->t.format == QUERY_JSON)
             printf("{\"line\":%zu,\"error\":\"expected three words, got "
                    "%d\"}\n", line, n);
         return CLI_EXIT_FAIL;
@@ -74,54 +70,46 @@ static int solve(char **words, int n, size_t line, void *user)
     query_word w[3];
     int found = 0;
     for (int i = 0; i < 3; i++)
-        found += query_lookup(&s->q, words[i], &w[i]);
+        found += query_lookup(&s->t.q, words[i], &w[i]);
     if (found < 3)
         return report_misses(s, words, w);
     size_t got = 0;
     w2v_error err;
     w2v_error_clear(&err);
     int rc = s->method == METHOD_MUL
-                 ? w2v_knn_analogy_mul(s->q.knn, w[0].id, w[1].id, w[2].id,
-                                       s->k, s->nb, &got, &err)
-                 : w2v_knn_analogy(s->q.knn, w[0].id, w[1].id, w[2].id,
-                                   s->k, s->nb, &got, &err);
+                 ? w2v_knn_analogy_mul(s->t.q.knn, w[0].id, w[1].id, w[2].id,
+                                       s->t.k, s->t.nb, &got, &err)
+                 : w2v_knn_analogy(s->t.q.knn, w[0].id, w[1].id, w[2].id,
+                                   s->t.k, s->t.nb, &got, &err);
     if (rc != W2V_OK) {
         fprintf(stderr, PROG ": %s\n", err.message);
         return CLI_EXIT_FAIL;
     }
-    if (s->format == QUERY_JSON) {
+    if (s->t.format == QUERY_JSON) {
         json_question(s, words);
         fputs(",\"answers\":", stdout);
-        query_json_neighbors(stdout, &s->q, s->nb, got);
+        query_json_neighbors(stdout, &s->t.q, s->t.nb, got);
         fputs("}\n", stdout);
     } else {
         printf("%s - %s + %s%s:\n", words[0], words[1], words[2],
                s->method == METHOD_MUL ? " (3CosMul)" : "");
-        query_print_neighbors(stdout, &s->q, s->nb, got);
+        query_print_neighbors(stdout, &s->t.q, s->t.nb, got);
     }
     return CLI_EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
-    const char *model = NULL, *format = "text", *method = "add";
+    const char *method = "add";
     analogy s;
     memset(&s, 0, sizeof s);
-    s.k = 10;
-    size_t restrict_n = 0;
-    const cli_option opts[] = {
-        {"model", NULL, CLI_STRING, &model, 0, 0, "FILE",
-         "word2vec text or binary model (default $W2V_MODEL, else "
-         "vectors.bin)"},
-        {"k", NULL, CLI_SIZE, &s.k, 1, 100000, "N",
-         "answers to show (default 10)"},
-        {"restrict", NULL, CLI_SIZE, &restrict_n, 0, 4e9, "N",
-         "use only the N most frequent words (default 0 = all)"},
-        {"method", NULL, CLI_STRING, &method, 0, 0, "add|mul",
-         "3CosAdd or 3CosMul (default add)"},
-        {"format", NULL, CLI_STRING, &format, 0, 0, "text|json",
-         "output format (default text)"},
-        {NULL, NULL, 0, NULL, 0, 0, NULL, NULL}};
+    query_tool_init(&s.t);
+    cli_option opts[6];
+    size_t n = query_tool_options(&s.t, "answers to show (default 10)",
+                                  opts);
+    opts[n++] = (cli_option){"method", NULL, CLI_STRING, &method, 0, 0,
+                             "add|mul", "3CosAdd or 3CosMul (default add)"};
+    opts[n] = (cli_option){NULL, NULL, 0, NULL, 0, 0, NULL, NULL};
     int npos = 0, help = 0;
     int rc = cli_parse(PROG, opts, argc, argv, &npos, &help);
     if (rc != 0)
@@ -150,8 +138,6 @@ int main(int argc, char **argv)
         cli_print_options(opts);
         return CLI_EXIT_OK;
     }
-    if ((rc = query_parse_format(PROG, format, &s.format)) != 0)
-        return rc;
     if (strcmp(method, "add") == 0) {
         s.method = METHOD_ADD;
     } else if (strcmp(method, "mul") == 0) {
@@ -165,25 +151,6 @@ int main(int argc, char **argv)
                 PROG " -help\n", npos);
         return CLI_EXIT_USAGE;
     }
-    s.nb = malloc(s.k * sizeof *s.nb);
-    if (s.nb == NULL) {
-        fprintf(stderr, PROG ": out of memory\n");
-        return CLI_EXIT_FAIL;
-    }
-    if ((rc = query_open(PROG, model, restrict_n, &s.q)) != 0) {
-        free(s.nb);
-        return rc;
-    }
-    if (npos == 3)
-        rc = solve(argv + 1, 3, 0, &s);
-    else
-        rc = query_stdin(PROG, "Enter three words (EXIT to break): ", solve,
-                         &s);
-    query_close(&s.q);
-    free(s.nb);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, PROG ": error writing standard output\n");
-        return CLI_EXIT_FAIL;
-    }
-    return rc;
+    return query_tool_run(PROG, &s.t, argv + 1, npos,
+                          "Enter three words (EXIT to break): ", solve, &s);
 }

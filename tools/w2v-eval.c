@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "query.h"
 #include "w2v/eval.h"
 #include "w2v/w2v.h"
 
@@ -452,28 +453,14 @@ static int load_sets(const settings *st, w2v_analogy_set **aset,
     return 0;
 }
 
-static int load_model(const settings *st, w2v_model **m)
-{
-    w2v_error err;
-    w2v_error_clear(&err);
-    int rc = w2v_model_load(st->model, m, &err);
-    if (rc == W2V_OK)
-        return 0;
-    fprintf(stderr, "%s: %s\n", PROG, err.message);
-    if (access(st->model, F_OK) != 0)
-        fprintf(stderr, "%s: train a model with w2v-train, then pass it "
-                "with -model FILE or set W2V_MODEL\n", PROG);
-    return exit_for(rc);
-}
-
 /* Parses the command line into st; 0, or an exit status (-1 = help). */
 static int parse_command_line(int argc, char **argv, settings *st)
 {
     const char *unused_similarity = NULL;
     const cli_option opts[] = {
         {"model", NULL, CLI_STRING, &st->model, 0, 0, "FILE",
-         "word2vec text or binary model (default $W2V_MODEL, else "
-         "vectors.bin)"},
+         "model: word2vec text or binary, or native (default "
+         "$W2V_MODEL, else vectors.bin)"},
         {"analogies", NULL, CLI_STRING, &st->analogies, 0, 0, "FILE",
          "analogy questions (default " DEFAULT_ANALOGIES ")"},
         {"no-analogies", NULL, CLI_SWITCH, &st->no_analogies, 0, 0, NULL,
@@ -543,10 +530,7 @@ static int parse_command_line(int argc, char **argv, settings *st)
         }
         st->analogies = DEFAULT_ANALOGIES;
     }
-    if (st->model == NULL) {
-        const char *env = getenv("W2V_MODEL");
-        st->model = env != NULL && env[0] != '\0' ? env : "vectors.bin";
-    }
+    st->model = query_model_path(st->model);
     return 0;
 }
 
@@ -581,7 +565,7 @@ int main(int argc, char **argv)
     if ((rc = load_sets(&st, &aset, sims)) != 0)
         goto done;
     double t0 = now();
-    if ((rc = load_model(&st, &m)) != 0)
+    if ((rc = query_load(PROG, st.model, &m)) != 0)
         goto done;
     double t1 = now();
     t_load = t1 - t0;

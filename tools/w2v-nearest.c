@@ -2,7 +2,6 @@
  * w2v-nearest - the words closest to a word by cosine similarity.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -10,15 +9,8 @@
 
 #define PROG "w2v-nearest"
 
-typedef struct nearest {
-    query_model q;
-    size_t k;
-    int format;       /* enum query_format */
-    w2v_neighbor *nb; /* (k) answers of the current query */
-} nearest;
-
 /* Answers one word; CLI_EXIT_FAIL when it is unknown. */
-static int show(nearest *s, const char *word)
+static int show(query_tool *s, const char *word)
 {
     query_word w;
     if (!query_lookup(&s->q, word, &w)) {
@@ -74,22 +66,11 @@ static int show_words(char **words, int n, size_t line, void *user)
 
 int main(int argc, char **argv)
 {
-    const char *model = NULL, *format = "text";
-    nearest s;
-    memset(&s, 0, sizeof s);
-    s.k = 10;
-    size_t restrict_n = 0;
-    const cli_option opts[] = {
-        {"model", NULL, CLI_STRING, &model, 0, 0, "FILE",
-         "word2vec text or binary model (default $W2V_MODEL, else "
-         "vectors.bin)"},
-        {"k", NULL, CLI_SIZE, &s.k, 1, 100000, "N",
-         "neighbours to show (default 10)"},
-        {"restrict", NULL, CLI_SIZE, &restrict_n, 0, 4e9, "N",
-         "use only the N most frequent words (default 0 = all)"},
-        {"format", NULL, CLI_STRING, &format, 0, 0, "text|json",
-         "output format (default text)"},
-        {NULL, NULL, 0, NULL, 0, 0, NULL, NULL}};
+    query_tool s;
+    query_tool_init(&s);
+    cli_option opts[5];
+    query_tool_options(&s, "neighbours to show (default 10)", opts);
+    opts[4] = (cli_option){NULL, NULL, 0, NULL, 0, 0, NULL, NULL};
     int npos = 0, help = 0;
     int rc = cli_parse(PROG, opts, argc, argv, &npos, &help);
     if (rc != 0)
@@ -114,27 +95,6 @@ int main(int argc, char **argv)
         cli_print_options(opts);
         return CLI_EXIT_OK;
     }
-    if ((rc = query_parse_format(PROG, format, &s.format)) != 0)
-        return rc;
-    s.nb = malloc(s.k * sizeof *s.nb);
-    if (s.nb == NULL) {
-        fprintf(stderr, PROG ": out of memory\n");
-        return CLI_EXIT_FAIL;
-    }
-    if ((rc = query_open(PROG, model, restrict_n, &s.q)) != 0) {
-        free(s.nb);
-        return rc;
-    }
-    if (npos > 0)
-        rc = show_words(argv + 1, npos, 0, &s);
-    else
-        rc = query_stdin(PROG, "Enter words (EXIT to break): ", show_words,
-                         &s);
-    query_close(&s.q);
-    free(s.nb);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, PROG ": error writing standard output\n");
-        return CLI_EXIT_FAIL;
-    }
-    return rc;
+    return query_tool_run(PROG, &s, argv + 1, npos,
+                          "Enter words (EXIT to break): ", show_words, &s);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +22,9 @@ typedef struct settings {
     const char *output;
     const char *save_vocab;
     const char *read_vocab;
-    int binary;
+    int binary;         /* -binary 0|1, or -1 when not given */
+    const char *format_name; /* -format, or NULL */
+    int format;         /* enum w2v_format, from the two above */
     int cbow;
     int quiet;
     uint64_t min_count;
@@ -40,7 +43,8 @@ static void usage(const cli_option *opts)
     printf("Usage: w2v-train -corpus FILE [options]\n"
            "Learns word vectors from FILE (plain text or gzip, \"-\" for "
            "standard input;\nwhitespace separates words, a newline ends a "
-           "sentence) and writes them in the\nword2vec format.\n\nOptions:\n");
+           "sentence) and writes them in the\nword2vec binary format, or as "
+           "-format says.\n\nOptions:\n");
     cli_print_options(opts);
     printf("\nThe default architecture is skip-gram (-cbow 0), the better "
            "choice on corpora of\ntext8's size; the original word2vec.c "
@@ -82,9 +86,21 @@ static void draw_progress(const w2v_progress *p, void *user)
     s->drawn = s->tty;
 }
 
-/* Fails early if the output's directory cannot take a new file. */
+/*
+ * Fails early, before any training, if path cannot become a new file: it
+ * is a directory, or its directory cannot take a new file.
+ */
 static int check_output_dir(const char *path)
 {
+    struct stat st;
+    size_t len = strlen(path);
+    if ((stat(path, &st) == 0 && S_ISDIR(st.st_mode)) ||
+        (len > 0 && path[len - 1] == '/')) {
+        fprintf(stderr, "w2v-train: %s: is a directory; give a file name "
+                "for the output, e.g. %s%svectors.bin\n", path, path,
+                len > 0 && path[len - 1] == '/' ? "" : "/");
+        return 0;
+    }
     char dir[4096];
     const char *slash = strrchr(path, '/');
     if (slash == NULL)
@@ -99,6 +115,35 @@ static int check_output_dir(const char *path)
         return 0;
     }
     return 1;
+}
+
+/*
+ * The output format from -format and the older -binary: s->format, or
+ * CLI_EXIT_USAGE after a message when -format is unknown or the two
+ * disagree.
+ */
+static int output_format(settings *s)
+{
+    s->format = s->binary == 0 ? W2V_FORMAT_TEXT : W2V_FORMAT_BINARY;
+    if (s->format_name == NULL)
+        return 0;
+    static const int formats[] = {W2V_FORMAT_TEXT, W2V_FORMAT_BINARY,
+                                  W2V_FORMAT_NATIVE};
+    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
+        if (strcmp(s->format_name, w2v_format_name(formats[i])) != 0)
+            continue;
+        if (s->binary >= 0 && formats[i] != s->format) {
+            fprintf(stderr, "w2v-train: -binary %d and -format %s "
+                    "disagree: give one of them\n", s->binary,
+                    s->format_name);
+            return CLI_EXIT_USAGE;
+        }
+        s->format = formats[i];
+        return 0;
+    }
+    fprintf(stderr, "w2v-train: -format %s: expected text, binary or "
+            "native\n", s->format_name);
+    return CLI_EXIT_USAGE;
 }
 
 static int fail(const w2v_error *e)
@@ -131,14 +176,15 @@ static void print_summary(const settings *s, const w2v_vocab *v,
     fprintf(stderr, "w2v-train: %s words (%d epochs) in %s (%.1f s), %s "
             "words/s; wrote %s: %s words x %zu, %s\n", words,
             s->train.epochs, el, seconds, rate, s->output, vsz,
-            w2v_model_dim(m), s->binary ? "binary" : "text");
+            w2v_model_dim(m), w2v_format_name(s->format));
 }
 
 static int run(settings *s)
 {
     w2v_error err;
     w2v_error_clear(&err);
-    if (!check_output_dir(s->output))
+    if (!check_output_dir(s->output) ||
+        (s->save_vocab != NULL && !check_output_dir(s->save_vocab)))
         return CLI_EXIT_FAIL;
     if (w2v_train_options_check(&s->train, &err) != W2V_OK) {
         fprintf(stderr, "w2v-train: %s\n", err.message);
@@ -173,9 +219,7 @@ static int run(settings *s)
     if (w2v_trainer_new(&s->train, vocab, &t, &err) != W2V_OK ||
         w2v_trainer_run(t, corpus, &err) != W2V_OK ||
         w2v_trainer_model(t, &m, &err) != W2V_OK ||
-        w2v_model_save(m, s->output, s->binary ? W2V_FORMAT_BINARY
-                                               : W2V_FORMAT_TEXT,
-                       &err) != W2V_OK)
+        w2v_model_save(m, s->output, s->format, &err) != W2V_OK)
         goto done;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!s->quiet)
@@ -214,7 +258,7 @@ int main(int argc, char **argv)
     settings s;
     memset(&s, 0, sizeof s);
     s.output = "vectors.bin";
-    s.binary = 1;
+    s.binary = -1;
     s.min_count = 5;
     s.train = w2v_train_options_default();
     int threads = 0, hs = 0;
@@ -251,11 +295,14 @@ int main(int argc, char **argv)
          "worker threads (default: all cores)"},
         {"binary", NULL, CLI_INT, &s.binary, 0, 1, "0|1",
          "1 = binary output, 0 = text (default 1)"},
+        {"format", NULL, CLI_STRING, &s.format_name, 0, 0,
+         "binary|text|native",
+         "output format (default binary; native: w2v's own, mmap-able)"},
         {"save-vocab", NULL, CLI_STRING, &s.save_vocab, 0, 0, "FILE",
          "also write the vocabulary (\"word count\" lines)"},
         {"read-vocab", NULL, CLI_STRING, &s.read_vocab, 0, 0, "FILE",
          "take the vocabulary from FILE, skipping the counting pass"},
-        {"seed", NULL, CLI_U64, &s.train.seed, 0, 1.8e19, "N",
+        {"seed", NULL, CLI_U64, &s.train.seed, 0, 18446744073709551615.0, "N",
          "random seed (default 1); with -threads 1 runs are repeatable"},
         {"quiet", NULL, CLI_SWITCH, &s.quiet, 0, 0, NULL,
          "no progress output"},
@@ -280,6 +327,8 @@ int main(int argc, char **argv)
     }
     if (parse_kernel(kernel, &s.train.kernel) != 0)
         return CLI_EXIT_USAGE;
+    if ((rc = output_format(&s)) != 0)
+        return rc;
     s.train.arch = s.cbow ? W2V_ARCH_CBOW : W2V_ARCH_SKIPGRAM;
     s.train.hs = hs;
     s.train.threads = threads;
