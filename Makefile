@@ -4,8 +4,12 @@
 #   make test         build and run the test suite
 #   make test SAN=1   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo         train on the embedded demo corpus and query the result
-#   make bench        w2v against word2vec.c, gensim and fastText (slow)
+#   make bench        w2v against word2vec.c, gensim and fastText (slow),
+#                     then the query benchmark
 #   make bench-quick  the same on a 1M-word corpus
+#   make bench-query  only the query benchmark: w2v-nearest load and answer
+#                     times, w2v-eval against gensim and compute-accuracy
+#                     (QUERY_MODEL=file.bin skips training its 300-d model)
 #   make install PREFIX=/usr/local
 #
 # Data paths: CORPUS= (demo and bench corpus), EVAL_DIR= (analogy and
@@ -50,7 +54,7 @@ TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
 TEST_BIN := $(BUILD)/tests/w2v-tests
 
-.PHONY: all test demo bench bench-quick install uninstall clean style
+.PHONY: all test demo bench bench-quick bench-query install uninstall clean style
 
 # Keep object files: they are intermediates of pattern rules, and make
 # would otherwise delete them and rebuild the tools every time.
@@ -101,6 +105,11 @@ bench-quick: all
 	$(PYTHON) tools/bench/bench.py --quick --w2v-train $(BUILD)/bin/w2v-train \
 	  $(if $(or $(CORPUS),$(SHARED_DIR)),--corpus $(or $(CORPUS),$(SHARED_DIR)/corpora/en1m.txt.gz)) \
 	  --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench-quick.md
+
+bench-query: all
+	$(PYTHON) tools/bench/bench.py --only query --w2v-train $(BUILD)/bin/w2v-train \
+	  $(if $(BENCH_CORPUS),--corpus $(BENCH_CORPUS)) --eval-dir $(EVAL_DIR) \
+	  $(if $(QUERY_MODEL),--query-model $(QUERY_MODEL)) --out-md $(BUILD)/bench-query.md
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \

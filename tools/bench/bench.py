@@ -8,7 +8,11 @@ on standard output; progress goes to standard error.
 
     /usr/bin/python3.11 tools/bench/bench.py --corpus PATH --eval-dir DIR \\
         --w2v-train build/bin/w2v-train [--quick] [--arch sg,cbow] [--size 100] \\
-        [--threads N] [--out-md FILE] [--keep-temp]
+        [--threads N] [--out-md FILE] [--keep-temp] [--only all|train|query]
+
+After the training tables, query_bench.py times w2v-nearest and w2v-eval on a
+300-d model against gensim and word2vec.c's compute-accuracy (see that file);
+``--only query`` runs that part alone, ``--only train`` the rest.
 
 Definitions used in the report:
 
@@ -42,6 +46,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import query_bench
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
@@ -120,6 +126,10 @@ def parse_args(argv):
     p.add_argument("--out-md", help="also write the report to this file")
     p.add_argument("--keep-temp", action="store_true",
                    help="keep the temporary folder (plain corpus, vectors, logs)")
+    p.add_argument("--only", choices=("all", "train", "query"), default="all",
+                   help="train: the training tables; query: the query benchmark "
+                        "(query_bench.py); default both")
+    query_bench.add_arguments(p)
     args = p.parse_args(argv)
 
     if args.corpus is None:
@@ -567,6 +577,8 @@ def build_report(args, info, runs, skipped, eval_notes, tmp):
 def main(argv=None):
     args = parse_args(argv)
     started = time.perf_counter()
+    if args.only == "query":
+        return query_bench.main(args=args)
 
     if not os.path.isfile(args.corpus):
         print(f"bench: corpus {args.corpus} not found: benchmark skipped "
@@ -645,6 +657,8 @@ def main(argv=None):
                         log(f"bench:   evaluation failed: {run.eval_error}")
 
         report = build_report(args, info, runs, skipped, eval_notes, tmp)
+        if args.only == "all":
+            report += "\n" + "\n".join(query_bench.section(args, tmp))
     finally:
         if args.keep_temp:
             log(f"bench: temporary files kept in {tmp}")

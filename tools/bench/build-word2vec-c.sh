@@ -6,8 +6,10 @@
 # The original C source ships inside the npm package "word2vec" (under src/).
 # This script installs that package into WORKDIR/npm (install scripts
 # disabled: we compile the trainer ourselves with our own flags), compiles
-# word2vec.c to WORKDIR/word2vec and prints the binary's path as the last line
-# of standard output. Progress and errors go to standard error.
+# word2vec.c to WORKDIR/word2vec and compute-accuracy.c (the original
+# analogy evaluation) to WORKDIR/compute-accuracy, and prints the trainer's
+# path as the last line of standard output. Progress and errors go to
+# standard error; compute-accuracy failing to build is only a warning.
 #
 # Environment:
 #   WORD2VEC_NPM_SPEC  npm package spec to install (default: word2vec@1.1.5)
@@ -49,5 +51,13 @@ fi
 echo "build-word2vec-c: compiling $src" >&2
 "$cc" -O3 -march=native -funroll-loops -Wno-unused-result \
     "$src" -o "$workdir/word2vec" -lm -pthread >&2
+
+acc="$workdir/npm/node_modules/word2vec/src/compute-accuracy.c"
+if [ -f "$acc" ] && "$cc" -O3 -march=native -funroll-loops -Wno-unused-result \
+    "$acc" -o "$workdir/compute-accuracy" -lm >&2; then
+    echo "build-word2vec-c: compiled $workdir/compute-accuracy" >&2
+else
+    echo "build-word2vec-c: warning: compute-accuracy not built" >&2
+fi
 
 echo "$workdir/word2vec"

@@ -18,13 +18,16 @@ With ``--method mul`` the analogies are answered by gensim's
 first N vectors, and w2v-eval runs with ``-epsilon 1e-6``, gensim's constant.
 
 Prints a short report with the timings of both (model load excluded and
-included) and exits 0 when everything agrees, 1 otherwise.
+included) and exits 0 when everything agrees, 1 otherwise. ``--json FILE``
+also writes the figures, timings and differences as one JSON object (for
+bench.py).
 
 Usage::
 
     /usr/bin/python3.11 tools/bench/eval_vs_gensim.py VECTORS \\
         [--analogies FILE] [--similarity FILE ...] [--restrict 30000] \\
-        [--method add|mul] [--binary | --text] [--w2v-eval build/bin/w2v-eval]
+        [--method add|mul] [--binary | --text] [--w2v-eval build/bin/w2v-eval] \\
+        [--json FILE]
 
 The evaluation files default to ``../shared/eval`` next to the repository.
 OPENBLAS_NUM_THREADS, if set, applies to both (numpy and w2v-eval link the
@@ -60,6 +63,7 @@ def parse_args(argv):
     fmt.add_argument("--binary", dest="binary", action="store_true", default=None)
     fmt.add_argument("--text", dest="binary", action="store_false")
     p.add_argument("--w2v-eval", default=str(REPO / "build" / "bin" / "w2v-eval"))
+    p.add_argument("--json", help="also write the results to this file as JSON")
     args = p.parse_args(argv)
     if not args.similarity:
         args.similarity = [str(SHARED_EVAL / "wordsim353" / "combined.tab")]
@@ -284,6 +288,21 @@ def main(argv=None):
     print("  speed-up: evaluation %.1fx, end to end %.1fx (OPENBLAS_NUM_THREADS=%s)" % (
         g_eval / o_eval if o_eval > 0 else float("inf"),
         (gt["load"] + g_eval) / wall, os.environ.get("OPENBLAS_NUM_THREADS", "unset")))
+    if args.json:
+        g_total = g_sections[-1]
+        summary = {
+            "vectors": args.vectors, "words": words, "method": args.method,
+            "restrict": args.restrict, "equal": not problems, "problems": problems,
+            "gensim": {"correct": len(g_total["correct"]),
+                       "attempted": len(g_total["correct"]) + len(g_total["incorrect"]),
+                       "seconds": gt},
+            "w2v": {"correct": ours["analogies"]["total"]["correct"],
+                    "attempted": ours["analogies"]["total"]["correct"]
+                    + ours["analogies"]["total"]["wrong"],
+                    "seconds": s, "wall": wall},
+        }
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(summary, f)
     if problems:
         print("DIFFERENT:")
         for p in problems:
