@@ -164,8 +164,12 @@ void w2v_kernel_cbow(const w2v_kernel_model *m, w2v_kernel_scratch *s,
         s->h[i] *= inv;
     memset(s->grad, 0, dim * sizeof *s->grad);
     predict(m, s, rng, s->h, sent[pos], alpha, loss);
-    /* d(mean)/d(context vector) = 1/cw: the gradient of the average. */
+    /*
+     * d(mean)/d(context vector) = 1/cw: the gradient of the average is
+     * inv * grad. The mean step scales it by cw (kernel.h says why).
+     */
+    float scale = m->cbow_mean_step ? 1.0f : inv;
     for (size_t c = lo; c <= hi; c++)
         if (c != pos)
-            w2v_axpy(inv, s->grad, m->in + (size_t)sent[c] * dim, dim);
+            w2v_axpy(scale, s->grad, m->in + (size_t)sent[c] * dim, dim);
 }

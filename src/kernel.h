@@ -35,6 +35,9 @@ typedef struct w2v_kernel_model {
     int negative;         /* noise words per prediction; 0 = no NS */
     const w2v_alias *noise;
     const w2v_huffman *tree;  /* NULL = no HS */
+    int cbow_mean_step;   /* CBOW: 1 = each context row takes the mean's
+                             step, 0 = its own gradient step (see
+                             w2v_kernel_cbow) */
 } w2v_kernel_model;
 
 /* One thread's scratch space. */
@@ -80,9 +83,13 @@ void w2v_kernel_skipgram(const w2v_kernel_model *m, w2v_kernel_scratch *s,
                          w2v_kernel_loss *loss);
 
 /*
- * CBOW around sent[pos]: the mean of the context input vectors predicts
- * sent[pos]; each context vector moves by the step of the mean divided by
- * the number of context words (the gradient of the mean).
+ * CBOW around sent[pos]: the mean h of the cw context input vectors
+ * predicts sent[pos]. The gradient of the loss for each context vector is
+ * (1/cw) dL/dh. With m->cbow_mean_step == 0 each context vector takes the
+ * plain gradient step, -alpha (1/cw) dL/dh. With m->cbow_mean_step == 1 the
+ * step is preconditioned by cw: each context vector moves by -alpha dL/dh,
+ * so that h itself moves by alpha times its gradient whatever the size of
+ * the window (the update word2vec.c and fastText make).
  */
 void w2v_kernel_cbow(const w2v_kernel_model *m, w2v_kernel_scratch *s,
                      w2v_rng *rng, const uint32_t *sent, size_t len,

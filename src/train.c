@@ -126,6 +126,10 @@ int w2v_train_options_check(const w2v_train_options *o, w2v_error *err)
         o->kernel != W2V_KERNEL_BLAS)
         return w2v_fail(err, W2V_ERR_ARG, "kernel %d: must be batched, plain "
                         "or blas", o->kernel);
+    if (o->cbow_step != W2V_CBOW_STEP_MEAN &&
+        o->cbow_step != W2V_CBOW_STEP_GRADIENT)
+        return w2v_fail(err, W2V_ERR_ARG, "cbow step %d: must be mean or "
+                        "gradient", o->cbow_step);
     if (o->hs != 0 && o->hs != 1)
         return w2v_fail(err, W2V_ERR_ARG, "hs %d: must be 0 or 1", o->hs);
     if (o->negative == 0 && o->hs == 0)
@@ -240,6 +244,7 @@ int w2v_trainer_new(const w2v_train_options *opt, const w2v_vocab *vocab,
     t->km.negative = opt->negative;
     t->km.noise = opt->negative > 0 ? &t->noise : NULL;
     t->km.tree = opt->hs && t->n_words > 1 ? &t->tree : NULL;
+    t->km.cbow_mean_step = opt->cbow_step == W2V_CBOW_STEP_MEAN;
     t->batch_impl = opt->kernel == W2V_KERNEL_BLAS ? W2V_BATCH_BLAS
                                                    : W2V_BATCH_LOOPS;
     *out = t;

@@ -746,6 +746,66 @@ Test(kernel, cbow_step_is_word2vec_c_step_divided_by_cw)
     tiny_free(&t);
 }
 
+/*
+ * The mean step (the trainer's default for CBOW) is the gradient step with
+ * the context rows' share preconditioned by cw: the output rows move
+ * exactly as in the gradient step, each context row cw times as far, so
+ * the mean of the context moves by -alpha dL/dh.
+ */
+static void check_cbow_mean_step(int negative, int hs, size_t pos, int win,
+                                 uint64_t data_seed)
+{
+    tiny g, m;
+    tiny_init(&g, 10, 24, negative, hs, data_seed);
+    tiny_init(&m, 10, 24, negative, hs, data_seed);
+    m.km.cbow_mean_step = 1;
+    size_t lo = pos > (size_t)win ? pos - (size_t)win : 0;
+    size_t hi = pos + (size_t)win < SENT_LEN ? pos + (size_t)win
+                                             : SENT_LEN - 1;
+    double cw = (double)(hi - lo);
+    float *before = malloc(g.n_params * sizeof *before);
+    cr_assert_not_null(before);
+    memcpy(before, g.p, g.n_params * sizeof *before);
+    w2v_rng r1, r2;
+    w2v_rng_seed(&r1, data_seed, 0);
+    r2 = r1;
+    w2v_kernel_loss l1 = {0, 0}, l2 = {0, 0};
+    w2v_kernel_cbow(&g.km, &g.s, &r1, sentence, SENT_LEN, pos, win, ALPHA,
+                    &l1);
+    w2v_kernel_cbow(&m.km, &m.s, &r2, sentence, SENT_LEN, pos, win, ALPHA,
+                    &l2);
+    cr_assert_eq(r1.state, r2.state, "the same noise draws");
+    cr_assert_float_eq(l1.sum, l2.sum, 1e-9, "the same loss");
+    size_t V = g.V, dim = g.dim;
+    double moved_ctx = 0;
+    for (size_t i = 0; i < g.n_params; i++) {
+        size_t row = i / dim;
+        int ctx = 0;
+        for (size_t c = lo; c <= hi; c++)
+            ctx |= c != pos && row < V && sentence[c] == row;
+        double want = (double)g.p[i] - before[i];
+        if (ctx)
+            want *= cw;
+        double got = (double)m.p[i] - before[i];
+        cr_assert(fabs(got - want) <= 1e-5 * fabs(want) + 1e-7,
+                  "param %zu (row %zu%s): moved %.9g, want %.9g", i, row,
+                  ctx ? ", context" : "", got, want);
+        if (ctx)
+            moved_ctx += fabs(got);
+    }
+    cr_assert_gt(moved_ctx, 0, "the context rows moved");
+    free(before);
+    tiny_free(&g);
+    tiny_free(&m);
+}
+
+Test(kernel, cbow_mean_step_is_the_gradient_step_preconditioned_by_cw)
+{
+    check_cbow_mean_step(3, 0, 3, 2, 121); /* NS, cw = 4 */
+    check_cbow_mean_step(0, 1, 3, 3, 122); /* HS, cw = 6 */
+    check_cbow_mean_step(4, 1, 0, 3, 123); /* both, clipped: cw = 3 */
+}
+
 Test(kernel, skipgram_steps_each_context_word_in_turn)
 {
     check_skipgram(3, 0, sentence, SENT_LEN, 3, 2, 101); /* NS */

@@ -159,7 +159,8 @@ enum setting {
     S_ARCH,
     S_ALPHA,
     S_THREADS,
-    S_INTERVAL
+    S_INTERVAL,
+    S_CBOW_STEP
 };
 
 /* One bad setting and a word its message must contain. */
@@ -189,6 +190,8 @@ static const bad_option bad_options[] = {
     {"alpha 11", S_ALPHA, 11, "alpha"},
     {"threads 5000", S_THREADS, 5000, "threads"},
     {"progress interval -1", S_INTERVAL, -1, "interval"},
+    {"cbow step 2", S_CBOW_STEP, 2, "cbow step"},
+    {"cbow step -1", S_CBOW_STEP, -1, "cbow step"},
 };
 
 static void apply_bad_option(w2v_train_options *o, const bad_option *b)
@@ -227,6 +230,9 @@ static void apply_bad_option(w2v_train_options *o, const bad_option *b)
         break;
     case S_INTERVAL:
         o->progress_interval = b->value;
+        break;
+    case S_CBOW_STEP:
+        o->cbow_step = (int)b->value;
         break;
     }
 }
@@ -393,11 +399,13 @@ Test(train, cbow_and_hs_runs_repeat_too)
  * Trains on ~255k words of the planted corpus with two threads and checks
  * that every planted analogy has the planted answer first.
  */
-static void check_analogies(int arch, int negative, int hs)
+static void check_analogies_step(int arch, int negative, int hs,
+                                 int cbow_step)
 {
     char *corpus = planted_file("planted.txt", 30000, NULL);
     w2v_train_options o = w2v_train_options_default();
     o.arch = arch;
+    o.cbow_step = cbow_step;
     o.negative = negative;
     o.hs = hs;
     o.dim = 40;
@@ -429,6 +437,11 @@ static void check_analogies(int arch, int negative, int hs)
     free(corpus);
 }
 
+static void check_analogies(int arch, int negative, int hs)
+{
+    check_analogies_step(arch, negative, hs, W2V_CBOW_STEP_MEAN);
+}
+
 Test(train, skipgram_learns_planted_analogies)
 {
     check_analogies(W2V_ARCH_SKIPGRAM, 5, 0);
@@ -437,6 +450,11 @@ Test(train, skipgram_learns_planted_analogies)
 Test(train, cbow_learns_planted_analogies)
 {
     check_analogies(W2V_ARCH_CBOW, 5, 0);
+}
+
+Test(train, cbow_gradient_step_learns_planted_analogies_too)
+{
+    check_analogies_step(W2V_ARCH_CBOW, 5, 0, W2V_CBOW_STEP_GRADIENT);
 }
 
 Test(train, hierarchical_softmax_learns_planted_analogies)

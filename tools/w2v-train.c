@@ -237,19 +237,23 @@ done:
     return status;
 }
 
-/* -kernel NAME into enum w2v_kernel; a message and -1 if unknown. */
-static int parse_kernel(const char *name, int *kernel)
+/*
+ * The value of flag -<flag> NAME: *out = values[i] for the i with
+ * names[i] equal to name (names ends with NULL); a message and -1 if none.
+ */
+static int parse_choice(const char *flag, const char *name,
+                        const char *const *names, const int *values,
+                        int *out)
 {
-    static const char *const names[] = {"batched", "plain", "blas"};
-    static const int values[] = {W2V_KERNEL_BATCHED, W2V_KERNEL_PLAIN,
-                                 W2V_KERNEL_BLAS};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    for (size_t i = 0; names[i] != NULL; i++)
         if (strcmp(name, names[i]) == 0) {
-            *kernel = values[i];
+            *out = values[i];
             return 0;
         }
-    fprintf(stderr, "w2v-train: -kernel %s: must be batched, plain or blas\n",
-            name);
+    fprintf(stderr, "w2v-train: -%s %s: must be one of", flag, name);
+    for (size_t i = 0; names[i] != NULL; i++)
+        fprintf(stderr, "%s %s", i ? "," : "", names[i]);
+    fputc('\n', stderr);
     return -1;
 }
 
@@ -262,7 +266,7 @@ int main(int argc, char **argv)
     s.min_count = 5;
     s.train = w2v_train_options_default();
     int threads = 0, hs = 0;
-    const char *kernel = "batched";
+    const char *kernel = "batched", *cbow_step = "mean";
     double alpha = 0;
     const cli_option opts[] = {
         {"corpus", "train", CLI_STRING, &s.corpus, 0, 0, "FILE",
@@ -283,6 +287,9 @@ int main(int argc, char **argv)
          "batched (default), plain (per-pair, as word2vec.c) or blas"},
         {"cbow", NULL, CLI_INT, &s.cbow, 0, 1, "0|1",
          "1 = CBOW, 0 = skip-gram (default 0; word2vec.c defaults to 1)"},
+        {"cbow-step", NULL, CLI_STRING, &cbow_step, 0, 0, "mean|gradient",
+         "CBOW: context words take the mean's step (default) or their "
+         "own gradient's (1/window as far)"},
         {"iter", "epochs", CLI_INT, &s.train.epochs, 1, 100000, "N",
          "passes over the corpus (default 5)"},
         {"min-count", NULL, CLI_U64, &s.min_count, 1, 1e18, "N",
@@ -325,7 +332,16 @@ int main(int argc, char **argv)
                 "w2v-train -help)\n");
         return CLI_EXIT_USAGE;
     }
-    if (parse_kernel(kernel, &s.train.kernel) != 0)
+    static const char *const kernels[] = {"batched", "plain", "blas", NULL};
+    static const int kernel_values[] = {W2V_KERNEL_BATCHED, W2V_KERNEL_PLAIN,
+                                        W2V_KERNEL_BLAS};
+    static const char *const steps[] = {"mean", "gradient", NULL};
+    static const int step_values[] = {W2V_CBOW_STEP_MEAN,
+                                      W2V_CBOW_STEP_GRADIENT};
+    if (parse_choice("kernel", kernel, kernels, kernel_values,
+                     &s.train.kernel) != 0 ||
+        parse_choice("cbow-step", cbow_step, steps, step_values,
+                     &s.train.cbow_step) != 0)
         return CLI_EXIT_USAGE;
     if ((rc = output_format(&s)) != 0)
         return rc;
