@@ -357,8 +357,14 @@ int w2v_sg_batch_scratch_init(w2v_sg_batch_scratch *s,
     s->group = group;
     s->max_x = group + 2 * (size_t)window;
     s->max_y = group * (1 + (size_t)(m->negative > 0 ? m->negative : 0));
+    /* Hierarchical softmax batches one target's path at a time. */
+    for (size_t w = 0; m->tree != NULL && w < m->tree->n; w++) {
+        size_t len = m->tree->start[w + 1] - m->tree->start[w];
+        s->max_y = len > s->max_y ? len : s->max_y;
+    }
     size_t pairs = s->max_x * s->max_y;
     s->x = malloc(s->max_x * sizeof *s->x);
+    s->hx = malloc(s->max_x * sizeof *s->hx);
     s->y = malloc(s->max_y * sizeof *s->y);
     s->pos = malloc(pairs * sizeof *s->pos);
     s->tot = malloc(pairs * sizeof *s->tot);
@@ -369,7 +375,7 @@ int w2v_sg_batch_scratch_init(w2v_sg_batch_scratch *s,
     s->work = w2v_alloc_aligned(
         w2v_batch_work_floats(s->max_x, s->max_y, m->dim) * sizeof(float));
     s->loss_every = 16;
-    if (!s->x || !s->y || !s->pos || !s->tot || !s->win || !s->first ||
+    if (!s->x || !s->hx || !s->y || !s->pos || !s->tot || !s->win || !s->first ||
         !s->ahead || !s->grad || !s->work)
         return -1;
     return 0;
@@ -378,6 +384,7 @@ int w2v_sg_batch_scratch_init(w2v_sg_batch_scratch *s,
 void w2v_sg_batch_scratch_free(w2v_sg_batch_scratch *s)
 {
     free(s->x);
+    free(s->hx);
     free(s->y);
     free(s->pos);
     free(s->tot);
@@ -407,10 +414,46 @@ static void target_window(const sg_group *g, size_t len, size_t b, size_t *a,
 }
 
 /*
- * Hierarchical softmax, pair by pair as in the plain kernel: batching the
- * paths was measured to train worse (the nodes near the root take a whole
- * window's gradient at once) and to save little, since a path's rows are
- * few and mostly cached.
+ * Hierarchical softmax, batched: for each target, the input rows of its
+ * window against the inner nodes of its path, every pair weighted 1 with
+ * label 1 - code (the branch-0 probability, as in the plain kernel).
+ */
+static float group_hs_batched(const w2v_kernel_model *m,
+                              w2v_sg_batch_scratch *s, const sg_group *g,
+                              size_t len, float alpha, batch_step_fn step,
+                              int want)
+{
+    size_t dim = m->dim;
+    const w2v_huffman *tree = m->tree;
+    float l = 0;
+    for (size_t b = 0; b < g->count; b++) {
+        size_t t = g->t0 + b, a, z;
+        uint32_t w = g->sent[t];
+        size_t p0 = tree->start[w], n = tree->start[w + 1] - p0;
+        target_window(g, len, b, &a, &z);
+        if (n == 0 || z == a)
+            continue;
+        size_t nx = 0;
+        for (size_t c = a; c <= z; c++)
+            if (c != t)
+                s->hx[nx++] = s->x[c - g->lo];
+        for (size_t j = 0; j < n; j++) {
+            s->y[j] = m->out_hs + (size_t)tree->points[p0 + j] * dim;
+            s->pos[j] = 1.0f - (float)tree->codes[p0 + j];
+        }
+        for (size_t i = 1; i < nx; i++)
+            memcpy(s->pos + i * n, s->pos, n * sizeof *s->pos);
+        for (size_t i = 0; i < nx * n; i++)
+            s->tot[i] = 1.0f;
+        w2v_batch bt = {s->hx, nx, s->y, n, s->pos, s->tot};
+        l += step(&bt, dim, alpha, s->work, want);
+    }
+    return l;
+}
+
+/*
+ * Hierarchical softmax pair by pair, as in the plain kernel: the nodes of
+ * the path move after each context word instead of once per window.
  */
 static float group_hs(const w2v_kernel_model *m, w2v_sg_batch_scratch *s,
                       const sg_group *g, size_t len, float alpha, int want)
@@ -532,7 +575,9 @@ void w2v_kernel_skipgram_batched(const w2v_kernel_model *m,
             w2v_prefetch_row(m->in + (size_t)sent[enter] * dim, dim);
         int want = loss != NULL && s->groups++ % s->loss_every == 0;
         float l = 0;
-        if (m->tree != NULL)
+        if (m->tree != NULL && s->hs_batched)
+            l += group_hs_batched(m, s, &g, len, alpha, step, want);
+        else if (m->tree != NULL)
             l += group_hs(m, s, &g, len, alpha, want);
         if (m->negative > 0)
             l += group_ns(m, s, &g, len, rng, alpha, step, want);

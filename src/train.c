@@ -441,6 +441,7 @@ static int worker_init(worker *w, w2v_trainer *t, int index, w2v_error *err)
         w2v_sg_batch_scratch_init(&w->sgb, &t->km, SG_GROUP,
                                   t->opt.window) != 0)
         return w2v_fail_nomem(err, "a worker's batch buffers");
+    w->sgb.hs_batched = 1;
     return W2V_OK;
 }
 

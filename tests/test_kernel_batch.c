@@ -418,6 +418,7 @@ static void check_sg_group(int negative, int hs, size_t from, size_t to,
     cr_assert_eq(w2v_sg_batch_scratch_init(&s, &t.km, to - from, window),
                  0);
     s.loss_every = 1;
+    s.hs_batched = hs; /* the pair-by-pair form is not one gradient step */
     w2v_rng rng;
     w2v_rng_seed(&rng, seed, 0);
     sg_case c = {sent, len, from, to, {0}, {{0}}, {0}};
@@ -473,9 +474,18 @@ Test(kernel_batch, skipgram_group_is_the_gradient_of_its_pairs)
     check_sg_group(3, 0, 6, 12, W2V_BATCH_NAIVE, 33);
 }
 
-Test(kernel_batch, skipgram_hs_is_the_plain_kernel_pair_by_pair)
+Test(kernel_batch, skipgram_hs_batched_is_the_window_gradient)
 {
-    /* Hierarchical softmax is not batched: with one target per group the
+    /* One target's window against its Huffman path: one exact step. */
+    for (size_t pos = 0; pos < 12; pos += 4)
+        check_sg_group(0, 1, pos, pos + 1, W2V_BATCH_LOOPS, 41 + pos);
+    check_sg_group(0, 1, 6, 7, W2V_BATCH_BLAS, 51);
+    check_sg_group(0, 1, 11, 12, W2V_BATCH_NAIVE, 52);
+}
+
+Test(kernel_batch, skipgram_hs_pair_by_pair_is_the_plain_kernel)
+{
+    /* Hierarchical softmax pair by pair: with one target per group the
      * batched kernel gives the plain kernel's vectors, bit for bit. */
     static const uint32_t sent[] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8};
     const size_t len = sizeof sent / sizeof sent[0];

@@ -49,7 +49,10 @@ enum w2v_arch {
  * small matrix products; the plain kernel is word2vec.c's per-pair update,
  * kept as the reference. W2V_KERNEL_BLAS is the batched kernel with its
  * products done by cblas_sgemm (OpenBLAS, one thread per worker) instead of
- * vectorised loops. CBOW always uses the plain kernel.
+ * vectorised loops. The batched kernels also batch hierarchical softmax
+ * (a window against its target's path). CBOW always uses the plain kernel:
+ * its one mean vector against the target and noise rows is a
+ * matrix-vector product already, with nothing to share.
  */
 enum w2v_kernel {
     W2V_KERNEL_BATCHED = 0,
