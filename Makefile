@@ -97,12 +97,18 @@ test: all $(TEST_BIN)
 demo: all
 	CORPUS="$(CORPUS)" W2V_BIN=$(BUILD)/bin sh tools/demo.sh
 
-bench: all
-	$(PYTHON) tools/bench/bench.py --w2v-train $(BUILD)/bin/w2v-train \
+READER_BENCH := $(BUILD)/bench/reader-bench
+
+$(READER_BENCH): tools/bench/reader-bench.c $(BUILD)/libw2v.a $(wildcard include/w2v/*.h)
+	mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libw2v.a $(LDLIBS)
+
+bench: all $(READER_BENCH)
+	$(PYTHON) tools/bench/bench.py --w2v-train $(BUILD)/bin/w2v-train --reader-bench $(READER_BENCH) \
 	  $(if $(BENCH_CORPUS),--corpus $(BENCH_CORPUS)) --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench.md
 
-bench-quick: all
-	$(PYTHON) tools/bench/bench.py --quick --w2v-train $(BUILD)/bin/w2v-train \
+bench-quick: all $(READER_BENCH)
+	$(PYTHON) tools/bench/bench.py --quick --w2v-train $(BUILD)/bin/w2v-train --reader-bench $(READER_BENCH) \
 	  $(if $(or $(CORPUS),$(SHARED_DIR)),--corpus $(or $(CORPUS),$(SHARED_DIR)/corpora/en1m.txt.gz)) \
 	  --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench-quick.md
 

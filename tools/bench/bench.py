@@ -66,9 +66,16 @@ SAMPLE = "1e-4"
 EPOCHS = 5
 MIN_COUNT = 5
 
-ARCH_NAMES = {"sg": "Skip-gram", "cbow": "CBOW"}
-TOOL_ORDER = ["w2v", "word2vec.c", "gensim", "fastText"]
-PEERS = TOOL_ORDER[1:]
+ARCH_NAMES = {"sg": "Skip-gram", "cbow": "CBOW",
+              "hs": "Skip-gram, hierarchical softmax (no negative sampling)"}
+PEERS = ["word2vec.c", "gensim", "fastText"]
+# w2v's own variants, each against w2v as it runs by default: the plain
+# per-pair kernel (the reference the batched one must match) and one thread
+# (for the speed-up of two).
+W2V_VARIANTS = {"w2v plain": ["-kernel", "plain"], "w2v 1 thread": ["-threads", "1"]}
+TOOL_ORDER = ["w2v", *W2V_VARIANTS, *PEERS]
+# Architectures only w2v runs (the peers' hierarchical softmax is not timed).
+W2V_ONLY_ARCHS = {"hs"}
 
 # What each tool uses when no learning rate is given (stated in the report).
 DEFAULT_LR = ("w2v 0.05 skip-gram / 0.1 CBOW, word2vec.c 0.025 skip-gram / 0.05 CBOW, "
@@ -119,7 +126,11 @@ def parse_args(argv):
     p.add_argument("--w2v-train", default=str(REPO_ROOT / "build" / "bin" / "w2v-train"),
                    help="w2v-train binary (default %(default)s)")
     p.add_argument("--quick", action="store_true", help="use the 1M-word corpus")
-    p.add_argument("--arch", default="sg,cbow", help="comma-separated: sg, cbow (default %(default)s)")
+    p.add_argument("--arch", default="sg,cbow,hs",
+                   help="comma-separated: sg, cbow, hs (w2v only; default %(default)s)")
+    p.add_argument("--no-variants", action="store_true",
+                   help="skip w2v's variant runs (plain kernel, one thread)")
+    p.add_argument("--reader-bench", help="the reader-bench binary (make bench builds it)")
     p.add_argument("--size", type=int, default=100, help="vector dimension (default %(default)s)")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                    help="threads for every tool (default: all cores, %(default)s)")
@@ -137,7 +148,7 @@ def parse_args(argv):
     args.archs = [a.strip() for a in args.arch.split(",") if a.strip()]
     for a in args.archs:
         if a not in ARCH_NAMES:
-            p.error(f"--arch: unknown architecture '{a}' (use sg, cbow)")
+            p.error(f"--arch: unknown architecture '{a}' (use sg, cbow, hs)")
     if not args.archs:
         p.error("--arch: nothing to run")
     if args.threads < 1 or args.size < 1:
@@ -242,6 +253,9 @@ def find_tools(args, tmp):
     w2v = args.w2v_train
     if os.path.isfile(w2v) and os.access(w2v, os.X_OK):
         paths["w2v"] = w2v
+        if not args.no_variants:
+            for name in W2V_VARIANTS:
+                paths[name] = w2v
     else:
         skipped["w2v"] = f"w2v-train not found: skipped (looked for {w2v})"
 
@@ -278,18 +292,33 @@ def word2vec_npm_version(tmp):
         return "unknown"
 
 
+def runs_arch(tool, arch):
+    """Whether the benchmark trains tool on arch."""
+    if arch in W2V_ONLY_ARCHS:
+        return tool == "w2v" or tool == "w2v plain"
+    if arch == "cbow" and tool == "w2v plain":
+        return False  # CBOW has one kernel: the same run twice
+    return True
+
+
 def make_run(tool, exe, arch, args, corpus_gz, corpus_plain, tmp):
     """Build the Run (command line and output file) for one tool and architecture."""
     cbow = "1" if arch == "cbow" else "0"
     size, threads = str(args.size), str(args.threads)
     stem = os.path.join(tmp, f"{tool.replace('.', '-')}-{arch}")
 
-    if tool == "w2v":
-        out = stem + ".bin"
+    if tool == "w2v" or tool in W2V_VARIANTS:
+        out = stem.replace(" ", "-") + ".bin"
+        negative, hs = ("0", "1") if arch == "hs" else (str(NEGATIVE), "0")
         cmd = [exe, "-corpus", corpus_gz, "-output", out, "-binary", "1", "-size", size,
-               "-window", str(WINDOW), "-negative", str(NEGATIVE), "-sample", SAMPLE,
+               "-window", str(WINDOW), "-negative", negative, "-hs", hs, "-sample", SAMPLE,
                "-iter", str(EPOCHS), "-min-count", str(MIN_COUNT), "-threads", threads,
                "-cbow", cbow, "-quiet"]
+        extra = W2V_VARIANTS.get(tool, [])
+        if extra[:1] == ["-threads"]:
+            cmd[cmd.index("-threads") + 1] = extra[1]
+        else:
+            cmd += extra
         return Run(tool, arch, cmd, out, binary=True)
     if tool == "word2vec.c":
         out = stem + ".bin"
@@ -460,6 +489,8 @@ def arch_table(arch, runs, skipped, corpus_words):
              "|---|---:|---:|---:|---:|---:|"]
     table = {}
     for tool in TOOL_ORDER:
+        if not runs_arch(tool, arch):
+            continue
         if tool in skipped:
             lines.append(f"| {tool} | skipped | — | — | — | — |")
             continue
@@ -478,6 +509,10 @@ def arch_table(arch, runs, skipped, corpus_words):
     if table.get("w2v") and any(table.get(p) for p in PEERS):
         cells = ratio_row(table["w2v"], {p: table.get(p) for p in PEERS})
         lines.append("| **w2v vs best peer** | " + " | ".join(cells) + " |")
+    for name in W2V_VARIANTS:
+        if table.get("w2v") and table.get(name):
+            cells = ratio_row(table["w2v"], {name: table[name]})
+            lines.append(f"| **w2v vs {name}** | " + " | ".join(cells) + " |")
 
     notes = []
     for tool in TOOL_ORDER:
@@ -497,6 +532,32 @@ def arch_table(arch, runs, skipped, corpus_words):
     if notes:
         lines += ["", "Coverage: " + "; ".join(notes) + "."]
     return lines
+
+
+def reader_section(args, corpus_plain, runs, corpus_words):
+    """The corpus reader alone (reader-bench), against w2v's training rate."""
+    if not args.reader_bench:
+        return []
+    lines = ["## The corpus reader alone", "",
+             "One thread reads the corpus in the trainer's 1 MB blocks and tokenises "
+             "them (read), then does it again looking every word up in the vocabulary "
+             "(lookup), as a worker does before training. Ratio: the reader's words/s "
+             "over w2v's skip-gram training words/s above.", "",
+             "| input | read words/s | lookup words/s | ×training (read) | ×training (lookup) |",
+             "|---|---:|---:|---:|---:|"]
+    sg = runs.get(("w2v", "sg"))
+    train_wps = words_per_sec(sg, corpus_words) if sg is not None and sg.ok else None
+    for label, path in (("gzip", args.corpus), ("plain", corpus_plain)):
+        log(f"bench: reader alone on the {label} corpus ...")
+        r = subprocess.run([args.reader_bench, path], capture_output=True, text=True)
+        if r.returncode != 0:
+            lines.append(f"| {label} | failed: {r.stderr.strip()} | — | — | — |")
+            continue
+        d = json.loads(r.stdout)
+        ratio = (lambda x: f"×{x / train_wps:.1f}") if train_wps else (lambda x: "—")
+        lines.append(f"| {label} | {d['read_words_per_s']:,.0f} | {d['lookup_words_per_s']:,.0f} "
+                     f"| {ratio(d['read_words_per_s'])} | {ratio(d['lookup_words_per_s'])} |")
+    return lines + [""]
 
 
 def display_cmd(cmd, tmp):
@@ -627,7 +688,8 @@ def main(argv=None):
         # Training: one process at a time, all timings before any evaluation.
         plan = [make_run(tool, paths[tool], arch, args, os.path.abspath(args.corpus),
                          corpus_plain, tmp)
-                for arch in args.archs for tool in TOOL_ORDER if tool in paths]
+                for arch in args.archs for tool in TOOL_ORDER
+                if tool in paths and runs_arch(tool, arch)]
         for i, run in enumerate(plan, 1):
             run.log_path = os.path.splitext(run.vectors)[0] + ".log"
             log(f"bench: [{i}/{len(plan)}] {run.tool} {ARCH_NAMES[run.arch]} ...")
@@ -656,7 +718,9 @@ def main(argv=None):
                     if run.eval_error:
                         log(f"bench:   evaluation failed: {run.eval_error}")
 
+        reader = reader_section(args, corpus_plain, runs, corpus_words)
         report = build_report(args, info, runs, skipped, eval_notes, tmp)
+        report += "\n" + "\n".join(reader)
         if args.only == "all":
             report += "\n" + "\n".join(query_bench.section(args, tmp))
     finally:

@@ -1,0 +1,106 @@
+/*
+ * reader-bench - how fast the corpus reader feeds the trainer, measured
+ * alone: one thread reads the corpus (plain or gzip) in the trainer's 1 MB
+ * blocks and tokenises every block, then does the same again looking each
+ * word up in the vocabulary, as a training worker does before it trains.
+ * Prints one line of JSON for bench.py:
+ *
+ *   {"words":W, "read_s":S1, "read_words_per_s":R1,
+ *    "lookup_s":S2, "lookup_words_per_s":R2, "vocab":V}
+ *
+ * Usage: reader-bench CORPUS [MIN_COUNT]
+ * The vocabulary (min count 5 by default) is built first and not timed.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "w2v/w2v.h"
+
+#define BLOCK (1u << 20)
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/*
+ * One pass over the corpus: read and tokenise every block; with v, look
+ * every word up too. *words is the number of words seen, *found (with v)
+ * those in the vocabulary. Returns a status.
+ */
+static int pass(w2v_corpus *c, char *buf, const w2v_vocab *v,
+                uint64_t *words, uint64_t *found, w2v_error *err)
+{
+    *words = *found = 0;
+    int rc = w2v_corpus_rewind(c, err);
+    size_t len;
+    while (rc == W2V_OK &&
+           (rc = w2v_corpus_read(c, buf, BLOCK, &len, err)) == W2V_OK &&
+           len > 0) {
+        w2v_tokens tok;
+        w2v_tokens_init(&tok, buf, len);
+        const char *w;
+        size_t n;
+        int kind;
+        while ((kind = w2v_tokens_next(&tok, &w, &n)) != W2V_TOKEN_END) {
+            if (kind != W2V_TOKEN_WORD)
+                continue;
+            ++*words;
+            if (v != NULL && w2v_vocab_find(v, w, n) >= 0)
+                ++*found;
+        }
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || argc > 3) {
+        fprintf(stderr, "usage: reader-bench CORPUS [MIN_COUNT]\n");
+        return 2;
+    }
+    w2v_error err;
+    w2v_error_clear(&err);
+    w2v_corpus *c = NULL;
+    w2v_vocab *v = NULL;
+    char *buf = malloc(BLOCK);
+    w2v_vocab_options vo = w2v_vocab_options_default();
+    if (argc == 3)
+        vo.min_count = strtoull(argv[2], NULL, 10);
+    uint64_t words = 0, found = 0, words2 = 0;
+    double t0 = 0, t1 = 0, t2 = 0;
+    int rc = buf == NULL ? W2V_ERR_NOMEM : W2V_OK;
+    if (rc == W2V_OK)
+        rc = w2v_corpus_open(argv[1], &c, &err);
+    if (rc == W2V_OK)
+        rc = w2v_vocab_build(c, &vo, &v, &err);
+    if (rc == W2V_OK) {
+        t0 = now();
+        rc = pass(c, buf, NULL, &words, &found, &err);
+        t1 = now();
+    }
+    if (rc == W2V_OK) {
+        rc = pass(c, buf, v, &words2, &found, &err);
+        t2 = now();
+    }
+    if (rc == W2V_OK)
+        printf("{\"words\":%llu,\"read_s\":%.4f,\"read_words_per_s\":%.0f,"
+               "\"lookup_s\":%.4f,\"lookup_words_per_s\":%.0f,"
+               "\"found\":%llu,\"vocab\":%zu}\n",
+               (unsigned long long)words, t1 - t0,
+               (double)words / (t1 - t0), t2 - t1,
+               (double)words2 / (t2 - t1), (unsigned long long)found,
+               w2v_vocab_size(v));
+    else
+        fprintf(stderr, "reader-bench: %s\n",
+                rc == W2V_ERR_NOMEM ? "out of memory" : err.message);
+    w2v_vocab_free(v);
+    w2v_corpus_close(c);
+    free(buf);
+    return rc == W2V_OK ? 0 : 1;
+}
