@@ -180,21 +180,22 @@ uint64_t w2v_corpus_offset(const w2v_corpus *c)
 }
 
 /*
- * Checks bytes p[0, n) that follow everything validated so far: no control
- * bytes, no word longer than W2V_MAX_WORD_BYTES.
+ * Checks bytes p[from, to) one at a time: *run is the length of the word
+ * in progress before them, and after. The reference for validate's fast
+ * path, which hands it every chunk that holds something to report.
  */
-static int validate(w2v_corpus *c, const char *p, size_t n, w2v_error *err)
+static int validate_bytes(const w2v_corpus *c, const char *p, size_t from,
+                          size_t to, size_t *run, w2v_error *err)
 {
-    size_t run = c->run;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = from; i < to; i++) {
         unsigned char k = byte_class[(unsigned char)p[i]];
         if (k == C_WORD) {
-            if (++run > W2V_MAX_WORD_BYTES)
+            if (++*run > W2V_MAX_WORD_BYTES)
                 return w2v_fail(err, W2V_ERR_FORMAT,
                                 "%s: byte %llu: a word longer than %d bytes "
                                 "(no whitespace for that long): not a text "
                                 "corpus?", c->path,
-                                (unsigned long long)(c->offset + i + 1 - run),
+                                (unsigned long long)(c->offset + i + 1 - *run),
                                 W2V_MAX_WORD_BYTES);
         } else if (k == C_BAD) {
             return w2v_fail(err, W2V_ERR_FORMAT,
@@ -204,9 +205,63 @@ static int validate(w2v_corpus *c, const char *p, size_t n, w2v_error *err)
                             (unsigned)(unsigned char)p[i],
                             p[i] == 0 ? "NUL" : "not text");
         } else {
-            run = 0;
+            *run = 0;
         }
     }
+    return W2V_OK;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define VALIDATE_CHUNK 32
+typedef unsigned char chunk_u8 __attribute__((vector_size(VALIDATE_CHUNK),
+                                              aligned(1), may_alias));
+typedef uint64_t chunk_u64 __attribute__((vector_size(VALIDATE_CHUNK)));
+
+/* Whether any lane of a comparison result is set. */
+static int chunk_any(chunk_u64 v)
+{
+    return (v[0] | v[1] | v[2] | v[3]) != 0;
+}
+#endif
+
+/*
+ * Checks a block: no control byte but whitespace, no word longer than
+ * W2V_MAX_WORD_BYTES; p[0, n) follows everything validated so far. The
+ * fast path looks at 32 bytes at a time: a chunk without a bad byte, while
+ * the word in progress is too short to pass the limit in it, only updates
+ * that word's length (from the chunk's last whitespace byte); any other
+ * chunk goes to validate_bytes, which finds and reports the exact byte.
+ */
+static int validate(w2v_corpus *c, const char *p, size_t n, w2v_error *err)
+{
+    size_t run = c->run, i = 0;
+#ifdef VALIDATE_CHUNK
+    for (; i + VALIDATE_CHUNK <= n; i += VALIDATE_CHUNK) {
+        chunk_u8 v = *(const chunk_u8 *)(p + i);
+        chunk_u8 ws_ctl = (chunk_u8)((chunk_u8)(v - 9) < 5); /* \t..\r */
+        chunk_u8 ctl = (chunk_u8)(v < 0x20);
+        chunk_u8 space = (chunk_u8)(v == 0x20) | ws_ctl;
+        if (chunk_any((chunk_u64)(ctl & ~ws_ctl)) ||
+            run + VALIDATE_CHUNK > W2V_MAX_WORD_BYTES) {
+            /* A bad byte, or a word that may grow too long: exactly. */
+            int rc = validate_bytes(c, p, i, i + VALIDATE_CHUNK, &run, err);
+            if (rc != W2V_OK)
+                return rc;
+            continue;
+        }
+        if (!chunk_any((chunk_u64)space)) {
+            run += VALIDATE_CHUNK;
+            continue;
+        }
+        size_t j = VALIDATE_CHUNK;
+        while (!space[j - 1])
+            j--;
+        run = VALIDATE_CHUNK - j;
+    }
+#endif
+    int rc = validate_bytes(c, p, i, n, &run, err);
+    if (rc != W2V_OK)
+        return rc;
     c->run = run;
     c->offset += n;
     return W2V_OK;

@@ -4,7 +4,10 @@
  *
  * Layout: words live NUL-terminated in one text arena; entries (count,
  * arena offset, length, hash) are indexed by id; the hash table maps a
- * slot to id + 1 (0 = empty), linear probing, at most half full. Every
+ * slot to the word's 32-bit hash and id + 1 (id 0 = empty), linear probing,
+ * at most half full. Keeping the hash in the slot means a probe that
+ * misses touches only the table, never an entry or the text: a lookup
+ * costs one cache line of the table and, on a match, the word's bytes. Every
  * reordering (pruning, sorting, truncating) rebuilds all three from a list
  * of surviving ids, so there is one place that can get it wrong.
  */
@@ -33,20 +36,50 @@ struct w2v_vocab {
     size_t n, cap;
     char *text;        /* (text_cap) bytes, text_len used */
     size_t text_len, text_cap;
-    uint32_t *slots;   /* (n_slots) id + 1, or 0 for empty; power of 2 */
+    uint64_t *slots;   /* (n_slots) hash << 32 | (id + 1), or 0 for empty;
+                          n_slots a power of 2 */
     size_t n_slots;
     uint64_t total;    /* sum of counts */
 };
 
-/* 64-bit FNV-1a: simple, and good enough for short words. */
+/*
+ * A multiplicative hash that takes the word eight bytes at a time (most
+ * words are one or two steps, against a multiply per byte for FNV-1a),
+ * finished by a 64-bit mixer (the "fmix64" finaliser of MurmurHash3) so
+ * that the low bits used for the slot depend on every byte.
+ */
 static uint64_t hash_bytes(const char *s, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
+    const uint64_t k = 0x9e3779b97f4a7c15ULL;
+    uint64_t h = (uint64_t)len * k;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        h = (h ^ x) * k;
+        h ^= h >> 32;
     }
-    return h ^ (h >> 29);
+    if (i < len) {
+        uint64_t x = 0;
+        memcpy(&x, s + i, len - i);
+        h = (h ^ x) * k;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+/* The id + 1 and the hash held by a slot. */
+static uint32_t slot_id1(uint64_t slot)
+{
+    return (uint32_t)slot;
+}
+
+static uint64_t make_slot(uint32_t hash, size_t id)
+{
+    return (uint64_t)hash << 32 | (uint64_t)(id + 1);
 }
 
 int w2v_vocab_new(w2v_vocab **out, w2v_error *err)
@@ -107,13 +140,14 @@ static size_t find_slot(const w2v_vocab *v, const char *word, size_t len,
     size_t mask = v->n_slots - 1;
     size_t i = h & mask;
     for (;;) {
-        uint32_t s = v->slots[i];
+        uint64_t s = v->slots[i];
         if (s == 0)
             return i;
-        const entry *e = &v->e[s - 1];
-        if (e->hash == h && e->len == len &&
-            memcmp(v->text + e->off, word, len) == 0)
-            return i;
+        if ((uint32_t)(s >> 32) == h) {
+            const entry *e = &v->e[slot_id1(s) - 1];
+            if (e->len == len && memcmp(v->text + e->off, word, len) == 0)
+                return i;
+        }
         i = (i + 1) & mask;
     }
 }
@@ -121,14 +155,14 @@ static size_t find_slot(const w2v_vocab *v, const char *word, size_t len,
 int64_t w2v_vocab_find(const w2v_vocab *v, const char *word, size_t len)
 {
     uint32_t h = (uint32_t)hash_bytes(word, len);
-    uint32_t s = v->slots[find_slot(v, word, len, h)];
+    uint32_t s = slot_id1(v->slots[find_slot(v, word, len, h)]);
     return s == 0 ? -1 : (int64_t)s - 1;
 }
 
 /* Makes a table of n_slots (a power of 2) slots for the current entries. */
 static int rehash(w2v_vocab *v, size_t n_slots, w2v_error *err)
 {
-    uint32_t *slots = calloc(n_slots, sizeof *slots);
+    uint64_t *slots = calloc(n_slots, sizeof *slots);
     if (slots == NULL)
         return w2v_fail_nomem(err, "a vocabulary hash table");
     free(v->slots);
@@ -139,7 +173,7 @@ static int rehash(w2v_vocab *v, size_t n_slots, w2v_error *err)
         size_t i = v->e[id].hash & mask;
         while (slots[i] != 0)
             i = (i + 1) & mask;
-        slots[i] = (uint32_t)(id + 1);
+        slots[i] = make_slot(v->e[id].hash, id);
     }
     return W2V_OK;
 }
@@ -212,12 +246,12 @@ int w2v_vocab_add(w2v_vocab *v, const char *word, size_t len, uint64_t count,
     uint32_t h = (uint32_t)hash_bytes(word, len);
     size_t slot = find_slot(v, word, len, h);
     if (v->slots[slot] != 0) {
-        entry *e = &v->e[v->slots[slot] - 1];
+        entry *e = &v->e[slot_id1(v->slots[slot]) - 1];
         e->count = count > UINT64_MAX - e->count ? UINT64_MAX
                                                  : e->count + count;
         v->total += count;
         if (id != NULL)
-            *id = v->slots[slot] - 1;
+            *id = (int64_t)slot_id1(v->slots[slot]) - 1;
         return W2V_OK;
     }
     int rc = check_word(word, len, err);
@@ -242,7 +276,7 @@ int w2v_vocab_add(w2v_vocab *v, const char *word, size_t len, uint64_t count,
     memcpy(v->text + v->text_len, word, len);
     v->text[v->text_len + len] = '\0';
     v->text_len += len + 1;
-    v->slots[slot] = (uint32_t)(v->n + 1);
+    v->slots[slot] = make_slot(h, v->n);
     v->n++;
     v->total += count;
     if (id != NULL)

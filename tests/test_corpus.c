@@ -792,3 +792,69 @@ Test(corpus, close_null_is_noop)
     cr_assert_eq(err.code, W2V_OK);
     cr_assert_str_eq(err.message, "");
 }
+
+/*
+ * The first problem in text[0, n) by the definition (one byte at a time):
+ * the offset of a bad control byte or of the start of a word longer than
+ * W2V_MAX_WORD_BYTES, whichever comes first; -1 if there is none.
+ */
+static long long first_problem(const unsigned char *text, size_t n)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = text[i];
+        if (b == ' ' || (b >= 9 && b <= 13)) {
+            run = 0;
+        } else if (b < 0x20) {
+            return (long long)i;
+        } else if (++run > W2V_MAX_WORD_BYTES) {
+            return (long long)(i + 1 - run);
+        }
+    }
+    return -1;
+}
+
+Test(corpus, chunked_check_agrees_with_the_bytewise_definition)
+{
+    /*
+     * The reader checks 32 bytes at a time. Plant words ending just below,
+     * at and just above the limit, and control bytes, at every alignment
+     * against the chunks, and compare the reported offset with the
+     * byte-by-byte definition.
+     */
+    uint64_t s = 77;
+    const size_t n = 3 * W2V_MAX_WORD_BYTES;
+    unsigned char *text = malloc(n);
+    cr_assert_not_null(text);
+    for (int trial = 0; trial < 48; trial++) {
+        for (size_t i = 0; i < n; i++)
+            text[i] = i % 7 == 6 ? ' ' : (unsigned char)('a' + i % 26);
+        size_t at = 1000 + (size_t)trial * 37 % 64;
+        size_t wl = W2V_MAX_WORD_BYTES - 2 + (size_t)(trial % 5);
+        memset(text + at, 'W', wl);
+        text[at + wl] = trial % 3 == 0 ? '\t' : ' ';
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        if (trial % 4 == 1) /* a control byte before or inside the word */
+            text[200 + (s >> 33) % (wl + 800)] = (unsigned char)(s >> 59);
+        if (trial % 4 == 2) /* or a harmless \v, \f, \r */
+            text[200 + (s >> 33) % (wl + 800)] = (unsigned char)(11 + trial % 3);
+        char name[32];
+        snprintf(name, sizeof name, "chunks-%d.txt", trial);
+        char *path = tu_write_file(NULL, name, text, n);
+        long long want = first_problem(text, n);
+        w2v_error err = {0};
+        int rc = read_until_error(path, &err);
+        if (want < 0) {
+            cr_assert_eq(rc, W2V_OK, "trial %d: %s", trial, err.message);
+        } else {
+            cr_assert_eq(rc, W2V_ERR_FORMAT, "trial %d: status %d", trial, rc);
+            char msg[64];
+            snprintf(msg, sizeof msg, "byte %lld:", want);
+            cr_assert_not_null(strstr(err.message, msg),
+                               "trial %d: expected \"%s\" in: %s", trial, msg,
+                               err.message);
+        }
+        free(path);
+    }
+    free(text);
+}
