@@ -281,8 +281,12 @@ static double px_y(const frame *f, double y)
     return f->area.y0 + (f->y1 - y) * f->scale;
 }
 
-/* Equal scales on both axes, the data centred with a 5% margin. */
-static void fit_frame(frame *f, const float *xy, size_t n)
+/*
+ * Equal scales on both axes, the data centred in the area less a margin
+ * that leaves room for labels at the edges (more on the right, where
+ * labels go first).
+ */
+static void fit_frame(frame *f, const float *xy, size_t n, double font)
 {
     double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
     for (size_t i = 0; i < n; i++)
@@ -291,13 +295,16 @@ static void fit_frame(frame *f, const float *xy, size_t n)
             hi[c] = fmax(hi[c], xy[2 * i + c]);
         }
     double w = f->area.x1 - f->area.x0, h = f->area.y1 - f->area.y0;
+    double pad_left = 2 * font, pad_right = 7 * font, pad_y = 2 * font;
     double dx = hi[0] - lo[0], dy = hi[1] - lo[1];
     if (!(dx > 0) && !(dy > 0))
         dx = dy = 1;
-    double sx = dx > 0 ? w / (dx * 1.1) : INFINITY;
-    double sy = dy > 0 ? h / (dy * 1.1) : INFINITY;
+    double sx = dx > 0 ? (w - pad_left - pad_right) / dx : INFINITY;
+    double sy = dy > 0 ? (h - 2 * pad_y) / dy : INFINITY;
     f->scale = fmin(sx, sy);
-    double cx = (lo[0] + hi[0]) / 2, cy = (lo[1] + hi[1]) / 2;
+    /* Centred on the data, shifted left by half the extra right margin. */
+    double cx = (lo[0] + hi[0]) / 2 + (pad_right - pad_left) / 2 / f->scale;
+    double cy = (lo[1] + hi[1]) / 2;
     f->x0 = cx - w / 2 / f->scale;
     f->xmax = cx + w / 2 / f->scale;
     f->y1 = cy + h / 2 / f->scale;
@@ -396,13 +403,22 @@ static void darken(const char *c, double f, char out[8])
     snprintf(out, 8, "#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
 }
 
+/* Point radius: the option, or smaller as the points get many. */
+static double point_radius(const plot *p)
+{
+    if (p->o->point_radius > 0)
+        return p->o->point_radius;
+    size_t n = w2v_wordset_size(p->ws);
+    return n <= 300 ? 4 : n <= 1500 ? 3 : 2;
+}
+
 static void draw_points(plot *p, grid *g, int *ok)
 {
     size_t n = w2v_wordset_size(p->ws);
-    double r = p->o->point_radius > 0 ? p->o->point_radius : 4;
+    double r = point_radius(p);
     w2v_svg_style st = w2v_svg_style_default();
     st.stroke = "white";
-    st.stroke_width = 0.8;
+    st.stroke_width = r >= 3 ? 0.8 : 0.4;
     w2v_svg_group_begin(p->svg, "points", NULL);
     for (size_t i = 0; i < n; i++) {
         double x = px_x(&p->f, p->xy[2 * i]), y = px_y(&p->f, p->xy[2 * i + 1]);
@@ -417,73 +433,123 @@ static void draw_points(plot *p, grid *g, int *ok)
     w2v_svg_group_end(p->svg);
 }
 
+/* Rings of candidate positions around a point, 8 directions each. */
+#define LABEL_RINGS 4
+
 /*
  * Where a label of w x h may go around a point at (x, y) of radius r:
- * the box and the text anchor position, for candidate c (0 = right of the
- * point, then left, above, below, the four diagonals, then the same
- * further out). Returns 0 past the last candidate.
+ * the box for candidate c (0 = right of the point, then left, above,
+ * below, the four diagonals, then the same further out). Returns 0 past
+ * the last candidate.
  */
 static int candidate(int c, double x, double y, double r, double w, double h,
-                     box *b, double *tx, double *ty)
+                     box *b)
 {
     static const double dir[8][2] = {{1, 0},  {-1, 0}, {0, -1}, {0, 1},
                                      {1, -1}, {1, 1},  {-1, -1}, {-1, 1}};
-    if (c >= 24)
+    if (c >= 8 * LABEL_RINGS)
         return 0;
     const double *d = dir[c % 8];
-    double gap = r + 2 + (c / 8) * (h * 0.9);
+    double gap = r + 2 + (c / 8) * (h * 0.8);
     double cx = x + d[0] * (gap + w / 2), cy = y + d[1] * (gap + h / 2);
     if (d[0] == 0)
         cx = x;
     if (d[1] == 0)
         cy = y;
     *b = (box){cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2};
-    *tx = cx - w / 2;
-    *ty = cy;
     return 1;
 }
 
-static void draw_labels(plot *p, grid *g, int *ok)
+/* Where a label went. */
+typedef struct label_pos {
+    box b;       /* its box (text starts at b.x0, centred on b's middle) */
+    int placed;  /* 0: crowded out, drawn small beside its point */
+    int far;     /* placed beyond the first ring: gets a leader line */
+} label_pos;
+
+/*
+ * Greedy placement in word order (the most frequent words first for
+ * -top): each label takes the first candidate box inside the plot area
+ * that overlaps no point and no label placed before it.
+ */
+static void place_labels(plot *p, grid *g, label_pos *pos, int *ok)
 {
     size_t n = w2v_wordset_size(p->ws);
-    double r = p->o->point_radius > 0 ? p->o->point_radius : 4;
-    double fs = p->font;
-    w2v_svg_text_style ts = w2v_svg_text_style_default();
-    ts.size = fs;
-    ts.baseline = W2V_SVG_BASELINE_MIDDLE;
-    ts.halo = "white";
+    double r = point_radius(p), fs = p->font;
     const box *area = &p->f.area;
-    w2v_svg_group_begin(p->svg, "labels", NULL);
     for (size_t i = 0; i < n; i++) {
         const char *word = w2v_wordset_word(p->ws, i);
         double x = px_x(&p->f, p->xy[2 * i]), y = px_y(&p->f, p->xy[2 * i + 1]);
         double w = w2v_svg_text_width(word, strlen(word), fs) + 2;
         double h = fs * 1.05;
+        box b;
+        pos[i].placed = 0;
+        for (int c = 0; !pos[i].placed && candidate(c, x, y, r, w, h, &b);
+             c++) {
+            if (b.x0 < area->x0 + 1 || b.x1 > area->x1 - 1 ||
+                b.y0 < area->y0 + 1 || b.y1 > area->y1 - 1 ||
+                grid_hits(g, &b))
+                continue;
+            pos[i].placed = 1;
+            pos[i].far = c >= 8;
+            pos[i].b = b;
+            *ok &= grid_add(g, &b);
+        }
+        if (!pos[i].placed) {
+            double small = fs * 0.7;
+            pos[i].b = (box){x + r + 1, y - small / 2, x + r + 1, y + small / 2};
+        }
+    }
+}
+
+/* The point of box b nearest to (x, y). */
+static void nearest_on_box(const box *b, double x, double y, double *bx,
+                           double *by)
+{
+    *bx = x < b->x0 ? b->x0 : x > b->x1 ? b->x1 : x;
+    *by = y < b->y0 ? b->y0 : y > b->y1 ? b->y1 : y;
+}
+
+static void draw_leaders(plot *p, const label_pos *pos)
+{
+    size_t n = w2v_wordset_size(p->ws);
+    double r = point_radius(p);
+    w2v_svg_style st = w2v_svg_style_default();
+    st.stroke = "#9a9aa8";
+    st.stroke_width = 0.7;
+    w2v_svg_group_begin(p->svg, "leaders", NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (!pos[i].placed || !pos[i].far)
+            continue;
+        double x = px_x(&p->f, p->xy[2 * i]), y = px_y(&p->f, p->xy[2 * i + 1]);
+        double bx, by;
+        nearest_on_box(&pos[i].b, x, y, &bx, &by);
+        double dx = bx - x, dy = by - y, len = sqrt(dx * dx + dy * dy);
+        if (len <= r + 1)
+            continue;
+        w2v_svg_line(p->svg, x + dx / len * r, y + dy / len * r, bx, by, &st);
+    }
+    w2v_svg_group_end(p->svg);
+}
+
+static void draw_labels(plot *p, const label_pos *pos)
+{
+    size_t n = w2v_wordset_size(p->ws);
+    w2v_svg_text_style ts = w2v_svg_text_style_default();
+    ts.baseline = W2V_SVG_BASELINE_MIDDLE;
+    ts.halo = "white";
+    w2v_svg_group_begin(p->svg, "labels", NULL);
+    for (size_t i = 0; i < n; i++) {
         char colour[8];
         darken(point_colour(p->ws, i), 0.35, colour);
         ts.fill = colour;
-        box b;
-        double tx, ty;
-        int placed = 0;
-        for (int c = 0; !placed && candidate(c, x, y, r, w, h, &b, &tx, &ty);
-             c++) {
-            if (b.x0 < area->x0 || b.x1 > area->x1 || b.y0 < area->y0 ||
-                b.y1 > area->y1 || grid_hits(g, &b))
-                continue;
-            placed = 1;
-        }
-        if (placed) {
-            ts.size = fs;
-            ts.opacity = 0;
-            *ok &= grid_add(g, &b);
-        } else {
-            /* Crowded: a small faint label right of the point. */
-            ts.size = fs * 0.75;
-            ts.opacity = 0.5;
-            tx = x + r + 1;
-            ty = y;
-        }
-        w2v_svg_text(p->svg, tx, ty, word, &ts);
+        /* A crowded-out label is small and faint, so it reads when zoomed
+           without hiding the labels that did fit. */
+        ts.size = pos[i].placed ? p->font : p->font * 0.7;
+        ts.opacity = pos[i].placed ? 0 : 0.55;
+        ts.halo = pos[i].placed ? "white" : NULL;
+        w2v_svg_text(p->svg, pos[i].b.x0, (pos[i].b.y0 + pos[i].b.y1) / 2,
+                     w2v_wordset_word(p->ws, i), &ts);
     }
     w2v_svg_group_end(p->svg);
 }
@@ -566,7 +632,7 @@ int w2v_project_write_svg(const char *path, const w2v_wordset *ws,
               o.font_size > 0 ? o.font_size : 12};
     double legend_w = w2v_wordset_n_groups(ws) > 0 ? 190 : 0;
     p.f.area = (box){70, 72, o.width - 24 - legend_w, o.height - 56};
-    fit_frame(&p.f, xy, n);
+    fit_frame(&p.f, xy, n, p.font);
     grid g;
     if (!grid_init(&g, o.width, o.height)) {
         grid_free(&g);
@@ -583,8 +649,15 @@ int w2v_project_write_svg(const char *path, const w2v_wordset *ws,
     draw_titles(&p);
     draw_axes(&p);
     int ok = 1;
-    draw_points(&p, &g, &ok);
-    draw_labels(&p, &g, &ok);
+    label_pos *pos = malloc((n ? n : 1) * sizeof *pos);
+    ok = pos != NULL;
+    if (ok) {
+        draw_points(&p, &g, &ok);
+        place_labels(&p, &g, pos, &ok);
+        draw_leaders(&p, pos);
+        draw_labels(&p, pos);
+    }
+    free(pos);
     draw_legend(&p, p.f.area.x1 + 14, p.f.area.y0);
     grid_free(&g);
     if (!ok) {

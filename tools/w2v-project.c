@@ -170,6 +170,21 @@ static int progress(int it, int total, double kl, void *user)
     return 0;
 }
 
+/* Sum of the column variances of x (n, dim), n >= 2. */
+static double total_variance(const float *x, size_t n, size_t dim)
+{
+    double total = 0;
+    for (size_t j = 0; j < dim; j++) {
+        double s = 0, ss = 0;
+        for (size_t i = 0; i < n; i++) {
+            s += x[i * dim + j];
+            ss += (double)x[i * dim + j] * x[i * dim + j];
+        }
+        total += (ss - s * s / (double)n) / (double)(n - 1);
+    }
+    return total;
+}
+
 /* (n, 2) coordinates of the vectors x (n, dim) by the chosen method. */
 static int project(const settings *s, const float *x, size_t n, size_t dim,
                    float *xy, char *about, size_t about_cap)
@@ -199,8 +214,11 @@ static int project(const settings *s, const float *x, size_t n, size_t dim,
                 xy[2 * i] = xy[i];
                 xy[2 * i + 1] = 0;
             }
-        snprintf(about, about_cap, "PCA of %zu words, variance %.3g and "
-                 "%.3g on the two axes", n, var[0], var[1]);
+        double total = total_variance(x, n, dim);
+        snprintf(about, about_cap, "PCA of %zu words; the axes hold %.1f%% "
+                 "and %.1f%% of the variance", n,
+                 total > 0 ? 100 * var[0] / total : 0,
+                 total > 0 ? 100 * var[1] / total : 0);
     }
     if (code != W2V_OK) {
         fprintf(stderr, PROG ": %s\n", err.message);
