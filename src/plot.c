@@ -434,7 +434,7 @@ static void draw_points(plot *p, grid *g, int *ok)
 }
 
 /* Rings of candidate positions around a point, 8 directions each. */
-#define LABEL_RINGS 4
+#define LABEL_RINGS 6
 
 /*
  * Where a label of w x h may go around a point at (x, y) of radius r:

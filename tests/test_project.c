@@ -194,6 +194,8 @@ Test(project, pca_matches_the_naive_reference)
                  err.message);
     for (size_t c = 0; c < k; c++) {
         double corr = correlation(fast, ref, n, k, c);
+        cr_log_info("PCA component %zu: correlation with the reference "
+                    "%.10f", c, corr);
         cr_expect_gt(corr, 0.9999, "component %zu: correlation %.8f", c,
                      corr);
         cr_expect_float_eq(vf[c], vr[c], 1e-6 * vr[c], "variance %zu", c);
@@ -308,6 +310,7 @@ Test(project, barnes_hut_gradient_matches_the_exact_one)
     cr_expect_float_eq(kl_bh, kl_exact, 1e-9);
     cr_assert_eq(tsne_gradient(&p, y, 1, 0.5, 2, bh, &kl_bh, NULL), W2V_OK);
     double e = rel_diff(bh, exact, n);
+    cr_log_info("Barnes-Hut gradient at theta 0.5: relative error %.5f", e);
     cr_expect_lt(e, 0.05, "theta 0.5: relative error %g", e);
     cr_expect_float_eq(kl_bh, kl_exact, 0.02 * fabs(kl_exact));
     /* Exaggeration scales the attraction only. */
@@ -354,6 +357,8 @@ Test(project, tsne_separates_planted_clusters, .timeout = 120)
     w2v_error err = {0};
     cr_assert_eq(w2v_tsne(x, n, d, &o, y, &err), W2V_OK, "%s", err.message);
     double agree = knn_agreement(y, label, n, 10);
+    cr_log_info("Barnes-Hut t-SNE, 600 points in 6 clusters: 10-NN label "
+                "agreement %.4f", agree);
     cr_expect_gt(agree, 0.95, "10-NN label agreement %.4f", agree);
     free(x);
     free(y);
@@ -370,6 +375,8 @@ Test(project, exact_tsne_separates_clusters_too)
     o.iterations = 400;
     cr_assert_eq(w2v_tsne(x, n, d, &o, y, NULL), W2V_OK);
     double agree = knn_agreement(y, label, n, 5);
+    cr_log_info("exact t-SNE, 90 points in 3 clusters: 5-NN label "
+                "agreement %.4f", agree);
     cr_expect_gt(agree, 0.95, "5-NN label agreement %.4f", agree);
     free(x);
     free(y);
@@ -849,10 +856,15 @@ Test(project, tool_writes_all_three_outputs)
                          "-method", "pca", "-svg", svg, "-quiet"));
     cr_assert_eq(r.status, 0, "%s", r.err);
     free(r.err);
-    ws = read_words(m, "cat cat\ndog cat\nhorse cat\ncow cat\none one\n"
-                       "two one\nthree one\nfour one\n");
-    (void)ws;
-    w2v_wordset_free(ws);
+    text = tu_read_file(svg, NULL);
+    xc_doc d;
+    char why[256];
+    cr_assert_eq(xc_parse(text, strlen(text), &d, why, sizeof why), 0, "%s",
+                 why);
+    cr_expect_eq(xc_count(&d, "circle"), 8 + 2, "2 seeds x (1 + 3), and "
+                 "2 legend dots");
+    xc_free(&d);
+    free(text);
     w2v_model_free(m);
     free(md);
     free(words);

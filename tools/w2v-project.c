@@ -2,6 +2,7 @@
  * w2v-project - 2-D maps of a model's words: PCA or t-SNE coordinates as
  * CSV, TensorBoard Projector TSV files and an SVG scatter plot.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,8 +119,8 @@ static int probe_output(const char *path)
 {
     FILE *fp = fopen(path, "ab");
     if (fp == NULL) {
-        perror(PROG ": cannot write output");
-        fprintf(stderr, PROG ": (the file was %s)\n", path);
+        fprintf(stderr, PROG ": cannot write output %s: %s\n", path,
+                strerror(errno));
         return CLI_EXIT_FAIL;
     }
     fclose(fp);
