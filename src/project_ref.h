@@ -40,7 +40,18 @@ int tsne_input_similarities(const float *x, size_t n, size_t d,
                             double perplexity, int threads, tsne_sparse *p,
                             w2v_error *err);
 
-/* Same as above over all pairs (every j != i), for checking. */
+/*
+ * The k nearest neighbours of every row of x (n, d) by Euclidean distance,
+ * the row itself left out: ids (n, k) nearest first, their squared
+ * distances in d2 (n, k). Distances come from one BLAS product per block
+ * of rows (|a|^2 + |b|^2 - 2 a.b, in float), the selection from a heap.
+ */
+int tsne_nearest(const float *x, size_t n, size_t d, size_t k, int threads,
+                 size_t *ids, double *d2, w2v_error *err);
+
+/*
+ * tsne_input_similarities over all pairs (every j != i), for checking.
+ */
 int tsne_input_similarities_exact(const float *x, size_t n, size_t d,
                                   double perplexity, tsne_sparse *p,
                                   w2v_error *err);

@@ -333,10 +333,9 @@ done:
     return rc;
 }
 
-static int similarities(const float *x, size_t n, size_t d, double perplexity,
-                        size_t k, int threads, tsne_sparse *p, w2v_error *err)
+int tsne_nearest(const float *x, size_t n, size_t d, size_t k, int threads,
+                 size_t *ids, double *d2, w2v_error *err)
 {
-    memset(p, 0, sizeof *p);
     if (threads < 1)
         threads = 1;
     if (threads > TSNE_MAX_THREADS)
@@ -347,13 +346,10 @@ static int similarities(const float *x, size_t n, size_t d, double perplexity,
     c.n = n;
     c.d = d;
     c.k = k;
+    c.nb_id = ids;
+    c.nb_d2 = d2;
     float *sq = malloc(n * sizeof *sq);
-    c.nb_id = malloc(n * k * sizeof *c.nb_id);
-    c.nb_d2 = malloc(n * k * sizeof *c.nb_d2);
-    double *cond = malloc(n * k * sizeof *cond);
-    int rc = W2V_OK;
-    if (sq == NULL || c.nb_id == NULL || c.nb_d2 == NULL || cond == NULL)
-        rc = w2v_fail_nomem(err, "t-SNE neighbours");
+    int rc = sq == NULL ? w2v_fail_nomem(err, "t-SNE neighbours") : W2V_OK;
     for (int t = 0; rc == W2V_OK && t < threads; t++)
         if ((c.scratch[t] = malloc(KNN_BLOCK * n * sizeof(float))) == NULL)
             rc = w2v_fail_nomem(err, "t-SNE distances");
@@ -367,17 +363,32 @@ static int similarities(const float *x, size_t n, size_t d, double perplexity,
         c.sq = sq;
         rc = parallel_for(knn_range, &c, n, threads, err);
     }
-    if (rc == W2V_OK) {
-        cond_ctx cc = {c.nb_d2, cond, k, perplexity};
-        rc = parallel_for(cond_range, &cc, n, threads, err);
-    }
-    if (rc == W2V_OK)
-        rc = symmetrise(n, k, c.nb_id, cond, p, err);
     for (int t = 0; t < threads; t++)
         free(c.scratch[t]);
     free(sq);
-    free(c.nb_id);
-    free(c.nb_d2);
+    return rc;
+}
+
+static int similarities(const float *x, size_t n, size_t d, double perplexity,
+                        size_t k, int threads, tsne_sparse *p, w2v_error *err)
+{
+    memset(p, 0, sizeof *p);
+    size_t *nb_id = malloc(n * k * sizeof *nb_id);
+    double *nb_d2 = malloc(n * k * sizeof *nb_d2);
+    double *cond = malloc(n * k * sizeof *cond);
+    int rc = W2V_OK;
+    if (nb_id == NULL || nb_d2 == NULL || cond == NULL)
+        rc = w2v_fail_nomem(err, "t-SNE neighbours");
+    if (rc == W2V_OK)
+        rc = tsne_nearest(x, n, d, k, threads, nb_id, nb_d2, err);
+    if (rc == W2V_OK) {
+        cond_ctx cc = {nb_d2, cond, k, perplexity};
+        rc = parallel_for(cond_range, &cc, n, threads, err);
+    }
+    if (rc == W2V_OK)
+        rc = symmetrise(n, k, nb_id, cond, p, err);
+    free(nb_id);
+    free(nb_d2);
     free(cond);
     return rc;
 }

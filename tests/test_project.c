@@ -894,6 +894,10 @@ Test(project, tool_bad_inputs)
     expect_fail(ARGS("-model", model, "-top", "5", "-words", two, "-csv",
                      csv), 2, "more than one word source");
     expect_fail(ARGS("-model", model, "-top", "5"), 2, "nothing to write");
+    expect_fail(ARGS("-model", model, "-words", two, "-skip", "2", "-csv",
+                     csv), 2, "-skip goes with -top");
+    expect_fail(ARGS("-model", model, "-top", "5", "-k", "2", "-csv", csv),
+                2, "-k goes with -around");
     expect_fail(ARGS("-model", model, "-top", "5", "-method", "umap",
                      "-csv", csv), 2, "-method \"umap\"");
     expect_fail(ARGS("-model", model, "-around", "unicorn", "-csv", csv), 2,
@@ -908,4 +912,47 @@ Test(project, tool_bad_inputs)
     free(csv);
     free(two);
     free(none);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The neighbour search of t-SNE against a naive one                      */
+
+Test(project, nearest_neighbours_match_a_naive_search)
+{
+    size_t n = 700, d = 12, k = 15, label[700];
+    /* More rows than one BLAS block, so blocks and threads both split. */
+    float *x = planted_clusters(n, d, 5, 2, 13, label);
+    size_t *ids = malloc(n * k * sizeof *ids);
+    double *d2 = malloc(n * k * sizeof *d2);
+    cr_assert_eq(tsne_nearest(x, n, d, k, 2, ids, d2, NULL), W2V_OK);
+    double *ref = malloc(n * sizeof *ref);
+    size_t mismatched = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            double s = 0;
+            for (size_t c = 0; c < d; c++) {
+                double t = (double)x[i * d + c] - x[j * d + c];
+                s += t * t;
+            }
+            ref[j] = j == i ? INFINITY : s;
+        }
+        for (size_t t = 0; t < k; t++) {
+            size_t best = 0;
+            for (size_t j = 1; j < n; j++)
+                if (ref[j] < ref[best])
+                    best = j;
+            cr_expect_float_eq(d2[i * k + t], ref[best],
+                               1e-4 * (1 + ref[best]), "row %zu rank %zu", i,
+                               t);
+            /* Ties and float rounding may swap near-equal neighbours. */
+            mismatched += ids[i * k + t] != best;
+            ref[best] = INFINITY;
+        }
+    }
+    cr_expect_lt(mismatched, n * k / 100, "%zu of %zu ids differ",
+                 mismatched, n * k);
+    free(x);
+    free(ids);
+    free(d2);
+    free(ref);
 }

@@ -14,6 +14,9 @@
 
 #define PROG "w2v-project"
 
+/* -skip and -k before parsing: tells "not given" from a given value. */
+#define NOT_GIVEN ((size_t)-1)
+
 typedef struct settings {
     const char *model_path;
     size_t top, skip, k;
@@ -343,6 +346,18 @@ static int check_settings(settings *s, int npos, char **argv)
                 sources ? "more than one word source" : "no words chosen");
         return CLI_EXIT_USAGE;
     }
+    if (s->skip != NOT_GIVEN && !s->top_given) {
+        fprintf(stderr, PROG ": -skip goes with -top\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (s->k != NOT_GIVEN && s->around == NULL) {
+        fprintf(stderr, PROG ": -k goes with -around\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (s->skip == NOT_GIVEN)
+        s->skip = 0;
+    if (s->k == NOT_GIVEN)
+        s->k = 20;
     if (s->csv == NULL && s->tsv == NULL && s->svg == NULL) {
         fprintf(stderr, PROG ": nothing to write: give -csv FILE, -tsv "
                 "PREFIX and/or -svg FILE\n");
@@ -362,7 +377,8 @@ int main(int argc, char **argv)
 {
     settings s;
     memset(&s, 0, sizeof s);
-    s.k = 20;
+    s.k = NOT_GIVEN;
+    s.skip = NOT_GIVEN;
     s.method = "tsne";
     s.perplexity = 30;
     s.theta = 0.5;
