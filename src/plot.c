@@ -146,7 +146,8 @@ w2v_plot_options w2v_plot_options_default(void)
     o.width = 1200;
     o.height = 900;
     o.font_size = 12;
-    o.point_radius = 4;
+    o.point_radius = 0;
+    o.max_stretch = 1;
     return o;
 }
 
@@ -267,26 +268,28 @@ static double nice_step(double range, int target)
 typedef struct frame {
     box area;        /* plot area in pixels */
     double x0, y1;   /* data at the area's left and top edges */
-    double scale;    /* pixels per data unit, the same on both axes */
+    double sx, sy;   /* pixels per data unit on each axis */
     double xmax, ymin; /* data at the right and bottom edges */
 } frame;
 
 static double px_x(const frame *f, double x)
 {
-    return f->area.x0 + (x - f->x0) * f->scale;
+    return f->area.x0 + (x - f->x0) * f->sx;
 }
 
 static double px_y(const frame *f, double y)
 {
-    return f->area.y0 + (f->y1 - y) * f->scale;
+    return f->area.y0 + (f->y1 - y) * f->sy;
 }
 
 /*
- * Equal scales on both axes, the data centred in the area less a margin
- * that leaves room for labels at the edges (more on the right, where
- * labels go first).
+ * Scales for the data in the area less a margin that leaves room for
+ * labels at the edges (more on the right, where labels go first): equal
+ * on both axes, or, to fill more of the area, one up to max_stretch times
+ * the other.
  */
-static void fit_frame(frame *f, const float *xy, size_t n, double font)
+static void fit_frame(frame *f, const float *xy, size_t n, double font,
+                      double max_stretch)
 {
     double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
     for (size_t i = 0; i < n; i++)
@@ -299,16 +302,19 @@ static void fit_frame(frame *f, const float *xy, size_t n, double font)
     double dx = hi[0] - lo[0], dy = hi[1] - lo[1];
     if (!(dx > 0) && !(dy > 0))
         dx = dy = 1;
-    double sx = dx > 0 ? (w - pad_left - pad_right) / dx : INFINITY;
-    double sy = dy > 0 ? (h - 2 * pad_y) / dy : INFINITY;
-    f->scale = fmin(sx, sy);
+    double fx = dx > 0 ? (w - pad_left - pad_right) / dx : INFINITY;
+    double fy = dy > 0 ? (h - 2 * pad_y) / dy : INFINITY;
+    double s = fmin(fx, fy);
+    double stretch = max_stretch >= 1 ? max_stretch : 1;
+    f->sx = fmin(fx, s * stretch);
+    f->sy = fmin(fy, s * stretch);
     /* Centred on the data, shifted left by half the extra right margin. */
-    double cx = (lo[0] + hi[0]) / 2 + (pad_right - pad_left) / 2 / f->scale;
+    double cx = (lo[0] + hi[0]) / 2 + (pad_right - pad_left) / 2 / f->sx;
     double cy = (lo[1] + hi[1]) / 2;
-    f->x0 = cx - w / 2 / f->scale;
-    f->xmax = cx + w / 2 / f->scale;
-    f->y1 = cy + h / 2 / f->scale;
-    f->ymin = cy - h / 2 / f->scale;
+    f->x0 = cx - w / 2 / f->sx;
+    f->xmax = cx + w / 2 / f->sx;
+    f->y1 = cy + h / 2 / f->sy;
+    f->ymin = cy - h / 2 / f->sy;
 }
 
 /* A tick label with as many decimals as the step needs. */
@@ -348,23 +354,26 @@ static void draw_axes(plot *p)
     ts.size = 11;
     ts.fill = "#666670";
     char buf[64];
-    double span = fmax(f->xmax - f->x0, f->y1 - f->ymin);
-    double step = nice_step(span, 8);
+    /* About 8 grid lines across and 6 down (the area is wider). */
+    double step_x = nice_step(f->xmax - f->x0, 8);
+    double step_y = nice_step(f->y1 - f->ymin, 6);
     w2v_svg_group_begin(p->svg, "axes", NULL);
     ts.anchor = W2V_SVG_ANCHOR_MIDDLE;
     ts.baseline = W2V_SVG_BASELINE_HANGING;
-    for (double v = ceil(f->x0 / step) * step; v <= f->xmax; v += step) {
+    for (double v = ceil(f->x0 / step_x) * step_x; v <= f->xmax;
+         v += step_x) {
         double x = px_x(f, v);
         w2v_svg_line(p->svg, x, f->area.y0, x, f->area.y1, &grid_line);
-        tick_label(v, step, buf, sizeof buf);
+        tick_label(v, step_x, buf, sizeof buf);
         w2v_svg_text(p->svg, x, f->area.y1 + 6, buf, &ts);
     }
     ts.anchor = W2V_SVG_ANCHOR_END;
     ts.baseline = W2V_SVG_BASELINE_MIDDLE;
-    for (double v = ceil(f->ymin / step) * step; v <= f->y1; v += step) {
+    for (double v = ceil(f->ymin / step_y) * step_y; v <= f->y1;
+         v += step_y) {
         double y = px_y(f, v);
         w2v_svg_line(p->svg, f->area.x0, y, f->area.x1, y, &grid_line);
-        tick_label(v, step, buf, sizeof buf);
+        tick_label(v, step_y, buf, sizeof buf);
         w2v_svg_text(p->svg, f->area.x0 - 6, y, buf, &ts);
     }
     ts.size = 12;
@@ -628,11 +637,11 @@ int w2v_project_write_svg(const char *path, const w2v_wordset *ws,
     int rc = check_coords(xy, n, err);
     if (rc != W2V_OK)
         return rc;
-    plot p = {NULL, ws, xy, &o, {{0, 0, 0, 0}, 0, 0, 0, 0, 0},
+    plot p = {NULL, ws, xy, &o, {{0, 0, 0, 0}, 0, 0, 0, 0, 0, 0},
               o.font_size > 0 ? o.font_size : 12};
     double legend_w = w2v_wordset_n_groups(ws) > 0 ? 190 : 0;
     p.f.area = (box){70, 72, o.width - 24 - legend_w, o.height - 56};
-    fit_frame(&p.f, xy, n, p.font);
+    fit_frame(&p.f, xy, n, p.font, o.max_stretch);
     grid g;
     if (!grid_init(&g, o.width, o.height)) {
         grid_free(&g);

@@ -256,6 +256,8 @@ static int write_outputs(const settings *s, const w2v_wordset *ws,
         o.subtitle = about;
         o.x_label = s->tsne ? "t-SNE 1" : "principal component 1";
         o.y_label = s->tsne ? "t-SNE 2" : "principal component 2";
+        /* t-SNE's axes have no meaning of their own; PCA's scales do. */
+        o.max_stretch = s->tsne ? 1.6 : 1;
         code = w2v_project_write_svg(s->svg, ws, xy, &o, &err);
     }
     if (code != W2V_OK) {

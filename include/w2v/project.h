@@ -204,16 +204,19 @@ typedef struct w2v_plot_options {
     const char *title;    /* NULL or "": none */
     const char *subtitle; /* a smaller second line (method, counts), NULL */
     double font_size;     /* labels, default 12 */
-    double point_radius;  /* default 4 */
+    double point_radius;  /* 0 (default): 4, 3 or 2 by number of points */
     const char *x_label;  /* axis titles, NULL for none */
     const char *y_label;
+    double max_stretch;   /* 1 (default): equal scales on both axes, true
+                             to the distances; up to this many times more
+                             pixels per unit on one axis to fill the area */
 } w2v_plot_options;
 
 w2v_plot_options w2v_plot_options_default(void);
 
 /*
  * An SVG scatter plot of the set at xy (n, 2): axes scaled to the data
- * with tick labels, one circle and one label for every word (in a group
+ * (see max_stretch) with grid lines and tick labels, one circle and one label for every word (in a group
  * "points"; each point a <g> with its word as tooltip), group colours from
  * w2v_svg_palette with a legend, labels placed greedily beside their point
  * where they overlap no other label or point (a label that fits nowhere is
