@@ -244,92 +244,89 @@ static void cond_range(void *arg, size_t begin, size_t end, int t)
                     c->cond + i * c->k);
 }
 
-static int cmp_size(const void *a, const void *b)
+/* One entry of P before merging: a column and a conditional. */
+typedef struct p_entry {
+    size_t col;
+    double val;
+} p_entry;
+
+static int cmp_entry(const void *a, const void *b)
 {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    size_t x = ((const p_entry *)a)->col, y = ((const p_entry *)b)->col;
     return x < y ? -1 : x > y;
 }
 
 /*
- * P = (P_{j|i} + P_{i|j}) / (2n) in compressed rows, from the conditionals
- * cond (n, k) over neighbours nb_id (n, k).
+ * Buckets every conditional p_{j|i} into row i (column j) and row j
+ * (column i): entries (2 n k), row r's in [start[r], start[r + 1]).
  */
-static int symmetrise(size_t n, size_t k, const size_t *nb_id,
-                      const double *cond, tsne_sparse *p, w2v_error *err)
+static void bucket_rows(size_t n, size_t k, const size_t *nb_id,
+                        const double *cond, size_t *start, size_t *fill,
+                        p_entry *entries)
 {
-    size_t nnz2 = 2 * n * k;
-    size_t *count = calloc(n + 1, sizeof *count);
-    size_t *key = malloc((nnz2 ? nnz2 : 1) * sizeof *key); /* col per slot */
-    double *val = malloc((nnz2 ? nnz2 : 1) * sizeof *val);
-    size_t *fill = malloc((n + 1) * sizeof *fill);
-    int rc = W2V_OK;
-    if (count == NULL || key == NULL || val == NULL || fill == NULL) {
-        rc = w2v_fail_nomem(err, "t-SNE similarities");
-        goto done;
-    }
-    /* Every (i, j, p) lands in row i and in row j. */
+    memset(start, 0, (n + 1) * sizeof *start);
     for (size_t i = 0; i < n; i++)
         for (size_t a = 0; a < k; a++) {
-            count[i + 1]++;
-            count[nb_id[i * k + a] + 1]++;
+            start[i + 1]++;
+            start[nb_id[i * k + a] + 1]++;
         }
     for (size_t i = 0; i < n; i++)
-        count[i + 1] += count[i];
-    memcpy(fill, count, (n + 1) * sizeof *fill);
-    /* Each row's slots, in no order yet. */
+        start[i + 1] += start[i];
+    memcpy(fill, start, (n + 1) * sizeof *fill);
     for (size_t i = 0; i < n; i++)
         for (size_t a = 0; a < k; a++) {
             size_t j = nb_id[i * k + a];
             double v = cond[i * k + a];
-            key[fill[i]] = j;
-            val[fill[i]++] = v;
-            key[fill[j]] = i;
-            val[fill[j]++] = v;
+            entries[fill[i]++] = (p_entry){j, v};
+            entries[fill[j]++] = (p_entry){i, v};
         }
+}
+
+/*
+ * P = (P_{j|i} + P_{i|j}) / (2n) in compressed rows, from the conditionals
+ * cond (n, k) over neighbours nb_id (n, k): each row's entries sorted by
+ * column and equal columns summed.
+ */
+static int symmetrise(size_t n, size_t k, const size_t *nb_id,
+                      const double *cond, tsne_sparse *p, w2v_error *err)
+{
+    size_t total = 2 * n * k;
+    size_t *start = malloc((n + 1) * sizeof *start);
+    size_t *fill = malloc((n + 1) * sizeof *fill);
+    p_entry *entries = malloc((total ? total : 1) * sizeof *entries);
     p->n = n;
     p->row = malloc((n + 1) * sizeof *p->row);
-    p->col = malloc((nnz2 ? nnz2 : 1) * sizeof *p->col);
-    p->val = malloc((nnz2 ? nnz2 : 1) * sizeof *p->val);
-    if (p->row == NULL || p->col == NULL || p->val == NULL) {
+    p->col = malloc((total ? total : 1) * sizeof *p->col);
+    p->val = malloc((total ? total : 1) * sizeof *p->val);
+    int rc = W2V_OK;
+    if (start == NULL || fill == NULL || entries == NULL || p->row == NULL ||
+        p->col == NULL || p->val == NULL) {
         tsne_sparse_free(p);
         rc = w2v_fail_nomem(err, "t-SNE similarities");
-        goto done;
-    }
-    size_t out = 0;
-    for (size_t i = 0; i < n; i++) {
-        p->row[i] = out;
-        size_t b = count[i], e = count[i + 1];
-        /* Sort slot indices of this row by column (col * 2n + slot). */
-        size_t m = e - b;
-        size_t *idx = malloc((m ? m : 1) * sizeof *idx);
-        if (idx == NULL) {
-            tsne_sparse_free(p);
-            rc = w2v_fail_nomem(err, "t-SNE similarities");
-            goto done;
-        }
-        for (size_t s = 0; s < m; s++)
-            idx[s] = key[b + s] * nnz2 + s;
-        qsort(idx, m, sizeof *idx, cmp_size);
-        for (size_t s = 0; s < m; s++) {
-            size_t slot = b + idx[s] % nnz2;
-            size_t j = key[slot];
-            if (out > p->row[i] && p->col[out - 1] == j) {
-                p->val[out - 1] += val[slot];
-            } else {
-                p->col[out] = j;
-                p->val[out++] = val[slot];
+    } else {
+        bucket_rows(n, k, nb_id, cond, start, fill, entries);
+        size_t out = 0;
+        for (size_t i = 0; i < n; i++) {
+            p->row[i] = out;
+            p_entry *e = entries + start[i];
+            size_t m = start[i + 1] - start[i];
+            qsort(e, m, sizeof *e, cmp_entry);
+            for (size_t s = 0; s < m; s++) {
+                if (out > p->row[i] && p->col[out - 1] == e[s].col) {
+                    p->val[out - 1] += e[s].val;
+                } else {
+                    p->col[out] = e[s].col;
+                    p->val[out++] = e[s].val;
+                }
             }
         }
-        free(idx);
+        p->row[n] = out;
+        for (size_t s = 0; s < out; s++)
+            p->val[s] /= 2.0 * (double)n;
     }
-    p->row[n] = out;
-    for (size_t s = 0; s < out; s++)
-        p->val[s] /= 2.0 * (double)n;
-done:
-    free(count);
-    free(key);
-    free(val);
+    free(start);
     free(fill);
+    free(entries);
     return rc;
 }
 
