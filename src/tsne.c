@@ -71,10 +71,8 @@ static void *range_main(void *arg)
  * last on the calling thread. Each part is fixed by n and threads alone,
  * so results that are summed per part in order are repeatable.
  */
-static int parallel_for(range_fn fn, void *ctx, size_t n, int threads,
-                        w2v_error *err)
+static void parallel_for(range_fn fn, void *ctx, size_t n, int threads)
 {
-    (void)err;
     if (threads < 1)
         threads = 1;
     if (threads > TSNE_MAX_THREADS)
@@ -98,7 +96,6 @@ static int parallel_for(range_fn fn, void *ctx, size_t n, int threads,
         else
             range_main(&jobs[t]);
     }
-    return W2V_OK;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -358,7 +355,7 @@ int tsne_nearest(const float *x, size_t n, size_t d, size_t k, int threads,
             sq[i] = (float)s;
         }
         c.sq = sq;
-        rc = parallel_for(knn_range, &c, n, threads, err);
+        parallel_for(knn_range, &c, n, threads);
     }
     for (int t = 0; t < threads; t++)
         free(c.scratch[t]);
@@ -380,7 +377,7 @@ static int similarities(const float *x, size_t n, size_t d, double perplexity,
         rc = tsne_nearest(x, n, d, k, threads, nb_id, nb_d2, err);
     if (rc == W2V_OK) {
         cond_ctx cc = {nb_d2, cond, k, perplexity};
-        rc = parallel_for(cond_range, &cc, n, threads, err);
+        parallel_for(cond_range, &cc, n, threads);
     }
     if (rc == W2V_OK)
         rc = symmetrise(n, k, nb_id, cond, p, err);
@@ -656,9 +653,7 @@ static int gradient(const tsne_sparse *p, const double *y,
             return w2v_fail_nomem(err, "the t-SNE quadtree");
         c.q = q;
     }
-    int rc = parallel_for(grad_range, &c, n, threads, err);
-    if (rc != W2V_OK)
-        return rc;
+    parallel_for(grad_range, &c, n, threads);
     double z = 0, klsum = 0;
     for (int t = 0; t < threads; t++) {
         z += c.z[t];

@@ -168,7 +168,8 @@ w2v_tsne_options w2v_tsne_options_default(void);
  * Errors: W2V_ERR_ARG for n < 3, a perplexity outside [1, (n - 1) / 3]
  * (the message says the largest allowed), iterations < 1, theta < 0 or a
  * non-finite input; W2V_ERR_STOPPED when progress asks to stop;
- * W2V_ERR_NOMEM; W2V_ERR_THREAD.
+ * W2V_ERR_NOMEM. (A worker thread that cannot be started has its share
+ * done by the calling thread, with the same result.)
  */
 int w2v_tsne(const float *x, size_t n, size_t d,
              const w2v_tsne_options *opt, float *out, w2v_error *err);
