@@ -46,3 +46,15 @@ echo
 echo "The model is $model; query it yourself:"
 echo "  $bin/w2v-nearest -model $model WORD"
 echo "  $bin/w2v-analogy -model $model king man woman"
+
+echo
+echo "== a map of word groups (t-SNE)"
+plot="$out/word-map.svg"
+"$bin/w2v-project" -model "$model" -words tools/demo-words.txt \
+    -method tsne -perplexity 10 -quiet \
+    -title "Word groups in the demo model" \
+    -svg "$plot" -csv "$out/word-map.csv" || true
+if [ -f "$plot" ]; then
+    echo "The plot is $plot (open it in a browser); its coordinates are"
+    echo "in $out/word-map.csv."
+fi

@@ -12,6 +12,8 @@
 #include "w2v/eval.h"
 #include "w2v/knn.h"
 #include "w2v/model.h"
+#include "w2v/project.h"
+#include "w2v/svg.h"
 #include "w2v/train.h"
 #include "w2v/vocab.h"
 
