@@ -14,6 +14,7 @@
 #include "w2v/export.h"
 #include "w2v/knn.h"
 #include "w2v/model.h"
+#include "w2v/svg.h"
 #include "w2v/tokenizer.h"
 #include "w2v/train.h"
 #include "w2v/vocab.h"
