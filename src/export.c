@@ -150,6 +150,32 @@ int w2v_export_embedding(const w2v_model *m, float **out, size_t *rows,
     return W2V_OK;
 }
 
+int w2v_export_token_vector(const w2v_model *m, size_t id, float *out,
+                            w2v_error *err)
+{
+    size_t v = w2v_model_size(m), d = w2v_model_dim(m);
+    if (id < v) {
+        memcpy(out, w2v_model_vector_const(m, id), d * sizeof(float));
+        return W2V_OK;
+    }
+    if (id > v + 1)
+        return w2v_fail(err, W2V_ERR_ARG, "token id %zu is beyond the last "
+                        "id, %zu", id, v + 1);
+    double *mean = calloc(d, sizeof *mean);
+    if (mean == NULL)
+        return w2v_fail_nomem(err, "a mean vector");
+    for (size_t i = 0; id == v && i < v; i++) {
+        const float *row = w2v_model_vector_const(m, i);
+        for (size_t j = 0; j < d; j++)
+            mean[j] += row[j];
+    }
+    /* The same sums in the same order as w2v_export_embedding: same bits. */
+    for (size_t j = 0; j < d; j++)
+        out[j] = id == v ? (float)(mean[j] / (double)v) : 0.0f;
+    free(mean);
+    return W2V_OK;
+}
+
 int w2v_export_vocab_write(const w2v_model *m, const char *path,
                            w2v_error *err)
 {

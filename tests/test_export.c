@@ -143,6 +143,14 @@ Test(export, embedding_rows_and_special_tokens)
     cr_expect_float_eq(e[7], 1.0f, 1e-6);
     cr_expect_eq(e[8], 0.0f);
     cr_expect_eq(e[9], 0.0f);
+    float row[2];
+    for (size_t id = 0; id < 5; id++) {
+        cr_assert_eq(w2v_export_token_vector(m, id, row, NULL), W2V_OK);
+        cr_assert_eq(memcmp(row, e + id * 2, sizeof row), 0, "row %zu", id);
+    }
+    w2v_error err = {0};
+    cr_assert_eq(w2v_export_token_vector(m, 5, row, &err), W2V_ERR_ARG);
+    cr_assert(strstr(err.message, "token id 5") != NULL);
     free(e);
     w2v_model_free(m);
 }

@@ -101,6 +101,21 @@ void w2v_attention_out_free(w2v_attention_out *out);
 int w2v_attention_check_sizes(size_t n, size_t d_model, size_t heads,
                               size_t d_k, w2v_error *err);
 
+/*
+ * Draws the attention weights of out as an SVG heatmap at path (written
+ * to a temporary and renamed, see w2v/svg.h): one panel per head, four
+ * panels a row, each an n x n grid with the query tokens down the left and
+ * the key tokens along the top (labels[0, n), NUL-terminated, cut to fit).
+ * A cell's colour is its weight on one scale for all heads, from 0 (dark
+ * blue) to the largest weight of any head (light yellow), with a legend;
+ * up to 24 tokens cells also print their value, and up to 64 carry a
+ * tooltip. causal: cells above the diagonal are drawn light grey, as
+ * masked. title (NULL for none) heads the picture.
+ */
+int w2v_attention_svg(const char *path, const w2v_attention_out *out,
+                      const char *const *labels, const char *title,
+                      int causal, w2v_error *err);
+
 #ifdef __cplusplus
 }
 #endif

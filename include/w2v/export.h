@@ -75,6 +75,14 @@ int w2v_export_embedding(const w2v_model *m, float **out, size_t *rows,
                          size_t *cols, w2v_error *err);
 
 /*
+ * Row id of the embedding matrix of m, without building the matrix: the
+ * word's vector, the mean vector (<|unk|>) or zeros (<|endoftext|>), into
+ * out (D). W2V_ERR_ARG for an id >= V + 2.
+ */
+int w2v_export_token_vector(const w2v_model *m, size_t id, float *out,
+                            w2v_error *err);
+
+/*
  * Writes data (rows, cols), rows, cols >= 1, as a .npy version 1.0 file.
  */
 int w2v_export_npy_write(const char *path, const float *data, size_t rows,
