@@ -183,6 +183,10 @@ int w2v_attention_svg(const char *path, const w2v_attention_out *out,
 {
     if (out == NULL || out->n == 0 || out->heads == 0 || labels == NULL)
         return w2v_fail(err, W2V_ERR_ARG, "%s: nothing to draw", path);
+    if (out->n > W2V_ATTENTION_SVG_MAX_TOKENS)
+        return w2v_fail(err, W2V_ERR_ARG, "%s: %zu tokens are too many for "
+                        "a heatmap; at most %d", path, out->n,
+                        W2V_ATTENTION_SVG_MAX_TOKENS);
     layout l = make_layout(out, labels);
     size_t per_row = out->heads < PANELS_PER_ROW ? out->heads : PANELS_PER_ROW;
     size_t rows = (out->heads + PANELS_PER_ROW - 1) / PANELS_PER_ROW;

@@ -256,6 +256,59 @@ Test(attntools, attention_walks_through_every_step)
     free(m);
 }
 
+/* Writes a (rows, cols) .npy of the identity-like pattern; returns path. */
+static char *weight_file(const char *name, size_t rows, size_t cols)
+{
+    float *w = calloc(rows * cols, sizeof *w);
+    for (size_t i = 0; i < rows && i < cols; i++)
+        w[i * cols + i] = 1;
+    char *path = tu_path(tu_scratch(), name);
+    cr_assert_eq(w2v_export_npy_write(path, w, rows, cols, NULL), W2V_OK);
+    free(w);
+    return path;
+}
+
+/* The JSON text of member name: from its '[' to the matching ']'. */
+static char *json_member(const char *json, const char *name)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\":[", name);
+    const char *at = strstr(json, key);
+    cr_assert_not_null(at, "no %s", key);
+    at += strlen(key) - 1;
+    int depth = 0;
+    const char *p = at;
+    do {
+        depth += *p == '[';
+        depth -= *p == ']';
+        p++;
+    } while (depth > 0 && *p);
+    return strndup(at, (size_t)(p - at));
+}
+
+Test(attntools, attention_tied_weights)
+{
+    char *m = model_path();
+    run r = run_tool("w2v-attention", NULL,
+                     ARGS("-model", m, "the sky was", "-tied", "-json"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "\"tied\":true") != NULL);
+    char *wq = json_member(r.out, "w_q"), *wk = json_member(r.out, "w_k");
+    char *wv = json_member(r.out, "w_v");
+    cr_expect_str_eq(wq, wk);
+    cr_expect_str_neq(wq, wv);
+    free(wq);
+    free(wk);
+    free(wv);
+    run_free(&r);
+    char *w = weight_file("w.npy", 4, 4);
+    expect_usage("w2v-attention", "-tied draws W_K = W_Q",
+                 ARGS("-model", m, "-tied", "-wq", w, "-wk", w, "-wv", w,
+                      "sky"));
+    free(w);
+    free(m);
+}
+
 Test(attntools, attention_unknown_word_is_a_note)
 {
     char *m = model_path();
@@ -270,18 +323,6 @@ Test(attntools, attention_unknown_word_is_a_note)
     cr_expect(strstr(r.out, "\"context\":[[") != NULL);
     run_free(&r);
     free(m);
-}
-
-/* Writes a (rows, cols) .npy of the identity-like pattern; returns path. */
-static char *weight_file(const char *name, size_t rows, size_t cols)
-{
-    float *w = calloc(rows * cols, sizeof *w);
-    for (size_t i = 0; i < rows && i < cols; i++)
-        w[i * cols + i] = 1;
-    char *path = tu_path(tu_scratch(), name);
-    cr_assert_eq(w2v_export_npy_write(path, w, rows, cols, NULL), W2V_OK);
-    free(w);
-    return path;
 }
 
 Test(attntools, attention_weights_from_files)
@@ -371,6 +412,12 @@ Test(attntools, attention_bad_input)
     long_text[n] = '\0';
     expect_usage("w2v-attention", "513 tokens; at most 512",
                  ARGS("-model", m, long_text));
+    long_text[129 * 4] = '\0';
+    char *svg = tu_path(tu_scratch(), "big.svg");
+    expect_usage("w2v-attention", "-svg draws at most 128 tokens; the "
+                 "sentence has 129", ARGS("-model", m, "-svg", svg, long_text));
+    cr_expect(!tu_exists(svg));
+    free(svg);
     free(long_text);
     free(m);
 }

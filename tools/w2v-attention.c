@@ -31,6 +31,7 @@ typedef struct att_args {
     uint64_t seed;
     const char *wq, *wk, *wv; /* .npy weight files, or NULL */
     int causal;
+    int tied;                /* W_K = W_Q */
     const char *focus;
     const char *svg;
     int json;
@@ -118,7 +119,7 @@ static int make_labels(att_run *r)
 }
 
 /* Tokenizes the sentence; a usage error when it has no or too many. */
-static int tokenize(att_run *r, const char *text, size_t len)
+static int tokenize(att_run *r, const char *text, size_t len, int svg)
 {
     w2v_error err;
     w2v_error_clear(&err);
@@ -140,6 +141,11 @@ static int tokenize(att_run *r, const char *text, size_t len)
     if (make_labels(r) != 0) {
         fprintf(stderr, PROG ": out of memory\n");
         return CLI_EXIT_FAIL;
+    }
+    if (svg && r->n > W2V_ATTENTION_SVG_MAX_TOKENS) {
+        fprintf(stderr, PROG ": -svg draws at most %d tokens; the sentence "
+                "has %zu\n", W2V_ATTENTION_SVG_MAX_TOKENS, r->n);
+        return CLI_EXIT_USAGE;
     }
     size_t unk = w2v_tokenizer_unk_id(r->tok);
     for (size_t i = 0; i < r->n; i++)
@@ -265,6 +271,11 @@ static int make_weights(att_run *r, att_args *a)
                 "none (then they are drawn from -seed)\n");
         return CLI_EXIT_USAGE;
     }
+    if (given == 3 && a->tied) {
+        fprintf(stderr, PROG ": -tied draws W_K = W_Q from -seed; with "
+                "weight files, give the same file to -wq and -wk instead\n");
+        return CLI_EXIT_USAGE;
+    }
     if (given == 3) {
         int rc = load_weights(r, a);
         if (rc != 0)
@@ -287,6 +298,8 @@ static int make_weights(att_run *r, att_args *a)
         w2v_attention_init_weights(r->dim, r->width, a->seed, (uint64_t)i,
                                    r->w[i]);
     }
+    if (given == 0 && a->tied)
+        memcpy(r->w[1], r->w[0], r->dim * r->width * sizeof(float));
     return 0;
 }
 
@@ -410,6 +423,12 @@ static void show_projections(const att_run *r, const att_args *a)
                "pattern\nbelow means depends on what it learned.\n", r->dim,
                r->width, r->dim, sqrt(3.0 / (double)r->dim),
                (unsigned long long)a->seed);
+    if (a->tied)
+        printf("-tied: W_K = W_Q, so score(i, j) = (x_i W)(x_j W)^T / "
+               "sqrt(d_k) is a similarity:\na random projection roughly "
+               "keeps dot products, and each token attends most\nto the "
+               "tokens whose vectors are near its own (clearest with -pos "
+               "none).\n");
     printf("Q, K, V: (%zu x %zu) = %zu head%s x d_k %zu; head h uses "
            "columns [h*%zu, (h+1)*%zu)\n\nQ = X W_Q:\n", r->n, r->width,
            a->heads, a->heads == 1 ? "" : "s", dk, dk, dk);
@@ -556,7 +575,9 @@ static void show_context(const att_run *r, const att_args *a)
     print_vectors(r, "c", r->out.context, r->width);
     printf("\nA transformer block would go on with C W_O, a residual "
            "connection,\nlayer normalisation and a feed-forward network; "
-           "this demo stops here.\n");
+           "this demo stops here.\nTry -pos none -tied to see attention "
+           "follow word similarity, -causal for\nthe mask of a decoder, "
+           "-svg FILE for a picture.\n");
 }
 
 static void print_text(const att_run *r, const att_args *a, const char *path)
@@ -636,9 +657,10 @@ static void print_json(const att_run *r, const att_args *a, const char *path)
     fputs(",\"normalised\":", stdout);
     query_json_string(stdout, r->enc.text, r->enc.text_len);
     printf(",\"vocab_size\":%zu,\"n\":%zu,\"d_model\":%zu,\"heads\":%zu,"
-           "\"d_k\":%zu,\"causal\":%s,\"pos\":\"%s\",\"seed\":%llu,"
-           "\"weights_from\":%s", w2v_tokenizer_unk_id(r->tok), r->n, r->dim,
-           a->heads, a->d_k, a->causal ? "true" : "false",
+           "\"d_k\":%zu,\"causal\":%s,\"tied\":%s,\"pos\":\"%s\","
+           "\"seed\":%llu,\"weights_from\":%s", w2v_tokenizer_unk_id(r->tok),
+           r->n, r->dim, a->heads, a->d_k, a->causal ? "true" : "false",
+           a->tied ? "true" : "false",
            a->sinusoidal ? "sinusoidal" : "none", (unsigned long long)a->seed,
            a->wq ? "\"files\"" : "\"seed\"");
     if (r->focus < r->n)
@@ -691,7 +713,7 @@ static int attend(att_args *a, const char *text, size_t len)
     int rc = query_load(PROG, path, &r.model);
     if (rc == 0) {
         r.dim = w2v_model_dim(r.model);
-        rc = tokenize(&r, text, len);
+        rc = tokenize(&r, text, len, a->svg != NULL);
     }
     if (rc == 0)
         rc = find_focus(&r, a->focus);
@@ -735,14 +757,16 @@ static void print_help(const cli_option *opts)
         "token sorted, and the context vectors.\n"
         "\n"
         "The sentence is tokenized as w2v-tokenize does; an unknown word\n"
-        "becomes " W2V_TOKEN_UNK " with a note. At most %d tokens. -dk is\n"
-        "in [1, %d], -heads in [1, %d], -heads x -dk at most %d; -dk\n"
-        "defaults to D / heads (D the model's dimension), or with -wq -wk\n"
-        "-wv to the files' columns / heads. Weight files are .npy float32\n"
-        "(<f4, C order) of shape (D, heads x d_k), as numpy.save writes.\n"
+        "becomes " W2V_TOKEN_UNK " with a note. At most %d tokens (%d with\n"
+        "-svg). -dk is in [1, %d], -heads in [1, %d], -heads x -dk at most\n"
+        "%d; -dk defaults to D / heads (D the model's dimension), or with\n"
+        "-wq -wk -wv to the files' columns / heads. Weight files are .npy\n"
+        "float32 (<f4, C order) of shape (D, heads x d_k), as numpy.save\n"
+        "writes them.\n"
         "Exit status: 0 done, 1 out of memory or output failed, 2 a bad\n"
         "command line, sentence, model or weight file.\n\nOptions:\n",
-        W2V_ATTENTION_MAX_TOKENS, W2V_ATTENTION_MAX_DK,
+        W2V_ATTENTION_MAX_TOKENS, W2V_ATTENTION_SVG_MAX_TOKENS,
+        W2V_ATTENTION_MAX_DK,
         W2V_ATTENTION_MAX_HEADS, W2V_ATTENTION_MAX_WIDTH);
     cli_print_options(opts);
 }
@@ -769,6 +793,8 @@ int main(int argc, char **argv)
         {"wv", NULL, CLI_STRING, &a.wv, 0, 0, "FILE", "W_V from a .npy file"},
         {"causal", NULL, CLI_SWITCH, &a.causal, 0, 0, NULL,
          "mask the future: token i attends only to tokens 0..i"},
+        {"tied", NULL, CLI_SWITCH, &a.tied, 0, 0, NULL,
+         "use W_K = W_Q: scores become similarities of the tokens"},
         {"focus", NULL, CLI_STRING, &a.focus, 0, 0, "WORD",
          "list the weights this token of the sentence gives, sorted"},
         {"svg", NULL, CLI_STRING, &a.svg, 0, 0, "FILE",

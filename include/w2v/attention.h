@@ -41,6 +41,7 @@ extern "C" {
 #define W2V_ATTENTION_MAX_DK 1024    /* d_k */
 #define W2V_ATTENTION_MAX_WIDTH 4096 /* H * d_k */
 #define W2V_ATTENTION_MAX_DIM 65536  /* D */
+#define W2V_ATTENTION_SVG_MAX_TOKENS 128 /* n for w2v_attention_svg */
 
 /*
  * The sinusoidal positional encoding of Vaswani et al., written into
@@ -110,7 +111,9 @@ int w2v_attention_check_sizes(size_t n, size_t d_model, size_t heads,
  * blue) to the largest weight of any head (light yellow), with a legend;
  * up to 24 tokens cells also print their value, and up to 64 carry a
  * tooltip. causal: cells above the diagonal are drawn light grey, as
- * masked. title (NULL for none) heads the picture.
+ * masked. title (NULL for none) heads the picture. W2V_ERR_ARG for more
+ * than W2V_ATTENTION_SVG_MAX_TOKENS tokens: a picture of n^2 cells per
+ * head grows past what a browser shows well (tens of megabytes).
  */
 int w2v_attention_svg(const char *path, const w2v_attention_out *out,
                       const char *const *labels, const char *title,
