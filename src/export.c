@@ -391,6 +391,9 @@ static int npy_dict(npy_parser *p, size_t *rows, size_t *cols)
     }
     if (rc == W2V_OK)
         rc = npy_expect(p, '}', "unterminated .npy header");
+    npy_space(p);
+    if (rc == W2V_OK && p->pos != p->end)
+        rc = npy_bad(p, "junk after the .npy header dict");
     if (rc == W2V_OK && seen != 7)
         rc = w2v_fail(p->err, W2V_ERR_FORMAT, "%s: the .npy header lacks %s",
                       p->path, !(seen & 1) ? "'descr'" :
@@ -814,6 +817,10 @@ static int json_header(json_parser *p, const char *name, tensor_info *t)
             return W2V_ERR_FORMAT;
         int rc;
         if (kl == name_len && memcmp(p->s + ks, name, kl) == 0) {
+            if (t->found) {
+                p->pos = ks - 1;
+                return json_bad(p, "the tensor is named twice");
+            }
             t->found = 1;
             t->at = ks - 1;
             rc = json_tensor(p, t);

@@ -129,7 +129,10 @@ static size_t norm_utf8(norm_out *o, const unsigned char *s, size_t n,
     return len;
 }
 
-/* Normalises s[0, n) into o->buf, which has room for n * MAX_EXPANSION. */
+/*
+ * Normalises s[0, n) into o->buf, which has room for n bytes, MAX_EXPANSION
+ * - 1 more for each digit, and a NUL.
+ */
 static void normalize_into(norm_out *o, const unsigned char *s, size_t n)
 {
     static const char eot[] = W2V_TOKEN_EOT;
@@ -164,11 +167,17 @@ static void normalize_into(norm_out *o, const unsigned char *s, size_t n)
 char *w2v_tokenizer_normalize(const char *text, size_t len, size_t *out_len,
                               w2v_error *err)
 {
+    /* Only a digit grows (to at most MAX_EXPANSION bytes): count them. */
+    size_t digits = 0;
+    for (size_t i = 0; i < len; i++)
+        digits += text[i] >= '0' && text[i] <= '9';
     size_t cap = 0;
-    if (!w2v_mul_size(len, MAX_EXPANSION, &cap) || cap > SIZE_MAX - 2) {
+    if (!w2v_mul_size(digits, MAX_EXPANSION - 1, &cap) ||
+        cap > SIZE_MAX - 2 - len) {
         w2v_fail(err, W2V_ERR_NOMEM, "text of %zu bytes is too long", len);
         return NULL;
     }
+    cap += len;
     norm_out o = {malloc(cap + 2), 0, 0, 0};
     if (o.buf == NULL) {
         w2v_fail_nomem(err, "the normalised text");

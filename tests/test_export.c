@@ -282,6 +282,9 @@ Test(export, npy_bad_files)
     e = npy_dict_error("{'descr': '<f4', 'fortran_order': False, "
                        "'shape': (2, 2), 'extra': 1}", 16);
     cr_expect(strstr(e.message, "unknown key") != NULL, "%s", e.message);
+    e = npy_dict_error("{'descr': '<f4', 'fortran_order': False, "
+                       "'shape': (2, 2), } x", 16);
+    cr_expect(strstr(e.message, "junk after") != NULL, "%s", e.message);
     e = npy_dict_error("[1, 2]", 16);
     cr_expect(strstr(e.message, "'{'") != NULL, "%s", e.message);
 }
@@ -424,6 +427,10 @@ Test(export, safetensors_bad_files)
     cr_expect(strstr(e.message, "junk") != NULL, "%s", e.message);
     e = st_error("{\"t\":[1,2]}", 16, W2V_ERR_FORMAT);
     cr_expect(strstr(e.message, "JSON object") != NULL, "%s", e.message);
+    e = st_error("{\"t\":{\"dtype\":\"F32\",\"shape\":[1,1],"
+                 "\"data_offsets\":[0,4]},\"t\":{\"dtype\":\"F32\",\"shape\":"
+                 "[1,1],\"data_offsets\":[0,4]}}", 4, W2V_ERR_FORMAT);
+    cr_expect(strstr(e.message, "named twice") != NULL, "%s", e.message);
     e = st_error("{\"u\":{\"dtype\":\"F32\",\"shape\":[1,1],"
                  "\"data_offsets\":[0,4]}}", 4, W2V_ERR_NOTFOUND);
     e = st_error("{\"t\":{\"dtype\":\"F32\",\"shape\":[1,1],"

@@ -50,6 +50,20 @@ Test(tokenizer, digits_are_spelled_out)
     expect_norm("mp3 player", "mp three player");
     expect_norm("2nd", "two nd");
     expect_norm("0", "zero");
+    /* all digits: the most the text can grow */
+    size_t n = 1000;
+    char *in = malloc(n), *want = malloc(6 * n);
+    memset(in, '7', n);
+    for (size_t i = 0; i < n; i++)
+        memcpy(want + 6 * i, "seven ", 6);
+    want[6 * n - 1] = '\0';
+    size_t len = 0;
+    char *got = w2v_tokenizer_normalize(in, n, &len, NULL);
+    cr_assert_str_eq(got, want);
+    cr_assert_eq(len, 6 * n - 1);
+    free(got);
+    free(in);
+    free(want);
 }
 
 Test(tokenizer, accents_are_removed)
