@@ -11,9 +11,12 @@
 #include <string.h>
 
 #include "rng.h"
+#include "testutil.h"
 #include "w2v/attention.h"
+#include "xmlcheck.h"
 
 TestSuite(attention);
+TestSuite(attnsvg, .init = tu_scratch_init, .fini = tu_scratch_fini);
 
 /* ---------------------------------------------------------------------- */
 /* The naive reference                                                     */
@@ -335,4 +338,63 @@ Test(attention, sizes_out_of_range)
         cr_expect(strstr(err.message, what[i]) != NULL, "%s", err.message);
         cr_assert_null(o.q);
     }
+}
+
+/* ---------------------------------------------------------------------- */
+/* The heatmap                                                             */
+
+Test(attnsvg, heatmap_is_well_formed_and_labelled)
+{
+    size_t n = 5, d = 6, heads = 2, dk = 3;
+    float *x = random_matrix(n, d, 9, 1.0f);
+    float *wm = random_matrix(d, heads * dk, 10, 1.0f);
+    w2v_attention_out o;
+    cr_assert_eq(w2v_attention_forward(x, n, d, wm, wm, wm, heads, dk, 1, &o,
+                                       NULL), W2V_OK);
+    static const char *const labels[] = {"a<b", "caf\xc3\xa9", "x&y",
+                                         "averyveryveryverylongwordindeed",
+                                         "\xff"};
+    char *path = tu_path(tu_scratch(), "h.svg");
+    w2v_error err = {0};
+    cr_assert_eq(w2v_attention_svg(path, &o, labels, "t\"itle", 1, &err),
+                 W2V_OK, "%s", err.message);
+    size_t len = 0;
+    char *text = tu_read_file(path, &len);
+    xc_doc doc;
+    char why[256];
+    cr_assert_eq(xc_parse(text, len, &doc, why, sizeof why), 0, "%s", why);
+    size_t panels = 0, masked = 0;
+    for (size_t i = 0; i < doc.n; i++) {
+        panels += strcmp(doc.el[i].name, "g") == 0 &&
+                  strstr(doc.el[i].attrs, "id=\"head ") != NULL;
+        masked += strcmp(doc.el[i].name, "rect") == 0 &&
+                  strstr(doc.el[i].attrs, "#e8e8e8") != NULL;
+    }
+    cr_expect_eq(panels, 2);
+    /* 10 cells above the diagonal per head, and the legend's sample */
+    cr_expect_eq(masked, 2 * 10 + 1);
+    cr_expect(strstr(text, "a&lt;b") != NULL);
+    xc_free(&doc);
+    free(text);
+    free(path);
+    w2v_attention_out_free(&o);
+    free(x);
+    free(wm);
+}
+
+Test(attnsvg, heatmap_limits)
+{
+    w2v_attention_out o = {0};
+    o.n = W2V_ATTENTION_SVG_MAX_TOKENS + 1;
+    o.heads = 1;
+    const char *labels[1] = {"x"};
+    char *path = tu_path(tu_scratch(), "h.svg");
+    w2v_error err = {0};
+    cr_assert_eq(w2v_attention_svg(path, &o, labels, NULL, 0, &err),
+                 W2V_ERR_ARG);
+    cr_expect(strstr(err.message, "at most 128") != NULL, "%s", err.message);
+    cr_assert_eq(w2v_attention_svg("/nonexistent/dir/h.svg", &o, NULL, NULL,
+                                   0, &err), W2V_ERR_ARG);
+    cr_expect(!tu_exists(path));
+    free(path);
 }
