@@ -361,10 +361,11 @@ static void show_tokens(const att_run *r, const char *path)
     printf("model %s: %s words x %zu dimensions (D = %zu)\n", path,
            cli_thousands(unk, b, sizeof b), r->dim, r->dim);
     printf("normalised text: %s\n", r->enc.text);
+    char rows[32];
     printf("%zu tokens; each id selects one row of the embedding matrix "
-           "W_E\n(%zu x %zu: the model's vectors, then " W2V_TOKEN_UNK
-           " = %zu and " W2V_TOKEN_EOT " = %zu)\n\n", r->n, unk + 2, r->dim,
-           unk, unk + 1);
+           "W_E\n(%s x %zu: the model's vectors, then " W2V_TOKEN_UNK
+           " = %zu and " W2V_TOKEN_EOT " = %zu)\n\n", r->n,
+           cli_thousands(unk + 2, rows, sizeof rows), r->dim, unk, unk + 1);
     printf("  %3s  ", "pos");
     print_label("token", LABEL_MAX);
     printf("  %9s\n", "id");
@@ -429,9 +430,10 @@ static void show_projections(const att_run *r, const att_args *a)
                "keeps dot products, and each token attends most\nto the "
                "tokens whose vectors are near its own (clearest with -pos "
                "none).\n");
-    printf("Q, K, V: (%zu x %zu) = %zu head%s x d_k %zu; head h uses "
-           "columns [h*%zu, (h+1)*%zu)\n\nQ = X W_Q:\n", r->n, r->width,
-           a->heads, a->heads == 1 ? "" : "s", dk, dk, dk);
+    printf("Q, K, V: (%zu x %zu) = %zu head%s x d_k %zu; head h = 1..%zu "
+           "uses columns\n(h-1)*%zu .. h*%zu-1 of each\n\nQ = X W_Q:\n", r->n,
+           r->width, a->heads, a->heads == 1 ? "" : "s", dk, a->heads, dk,
+           dk);
     print_vectors(r, "q", r->out.q, r->width);
 }
 
