@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unicode_marks.h"
 #include "util.h"
 
 struct w2v_tokenizer {
@@ -44,9 +45,54 @@ static const char latin_base[LATIN_LAST - LATIN_FIRST + 2] =
     "rrrruuuusstt..hh......aaeeooooooooyy............" /* U+0210 */
     "................";                                /* U+0240 */
 
-/* Combining diacritical marks: dropped, as the corpora's NFD + strip did. */
-#define COMBINING_FIRST 0x300
-#define COMBINING_LAST 0x36F
+/* The same for Latin Extended Additional, U+1E00 .. U+1EFF. */
+#define LATIN_ADD_FIRST 0x1E00
+#define LATIN_ADD_LAST 0x1EFF
+static const char latin_add_base[LATIN_ADD_LAST - LATIN_ADD_FIRST + 2] =
+    "aabbbbbbccddddddddddeeeeeeeeeeffgghhhhhhhhhhiiii" /* U+1E00 */
+    "kkkkkkllllllllmmmmmmnnnnnnnnoooooooopppprrrrrrrr" /* U+1E30 */
+    "ssssssssssttttttttuuuuuuuuuuvvvvwwwwwwwwwwxxxxyy" /* U+1E60 */
+    "zzzzzzhtwy......aaaaaaaaaaaaaaaaaaaaaaaaeeeeeeee" /* U+1E90 */
+    "eeeeeeeeiiiioooooooooooooooooooooooouuuuuuuuuuuu" /* U+1EC0 */
+    "uuyyyyyyyy......";                                /* U+1EF0 */
+
+/* KELVIN SIGN and ANGSTROM SIGN decompose to K and A-ring. */
+#define KELVIN_SIGN 0x212A
+#define ANGSTROM_SIGN 0x212B
+
+/*
+ * Is cp a non-spacing mark (category Mn)? Those are dropped, as the
+ * corpora's NFD + strip of \p{Mn} did. A binary search of the ranges.
+ */
+static int is_combining(uint32_t cp)
+{
+    size_t lo = 0, hi = W2V_N_MARK_RANGES;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cp < w2v_mark_ranges[mid][0])
+            hi = mid;
+        else if (cp > w2v_mark_ranges[mid][1])
+            lo = mid + 1;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+/* The base letter of cp in a-z, or 0 when it has none. */
+static char base_letter(uint32_t cp)
+{
+    char c = '.';
+    if (cp >= LATIN_FIRST && cp <= LATIN_LAST)
+        c = latin_base[cp - LATIN_FIRST];
+    else if (cp >= LATIN_ADD_FIRST && cp <= LATIN_ADD_LAST)
+        c = latin_add_base[cp - LATIN_ADD_FIRST];
+    else if (cp == KELVIN_SIGN)
+        c = 'k';
+    else if (cp == ANGSTROM_SIGN)
+        c = 'a';
+    return c == '.' ? 0 : c;
+}
 
 /*
  * Decodes one UTF-8 character at s[0, n) (n >= 1, s[0] >= 0x80). Returns
@@ -119,11 +165,11 @@ static size_t norm_utf8(norm_out *o, const unsigned char *s, size_t n,
         o->sep = 1;
         return 1;
     }
-    if (cp >= COMBINING_FIRST && cp <= COMBINING_LAST)
+    if (is_combining(cp))
         return len;
-    if (cp >= LATIN_FIRST && cp <= LATIN_LAST &&
-        latin_base[cp - LATIN_FIRST] != '.')
-        norm_letter(o, latin_base[cp - LATIN_FIRST]);
+    char c = base_letter(cp);
+    if (c != 0)
+        norm_letter(o, c);
     else
         o->sep = 1;
     return len;

@@ -70,6 +70,11 @@ Test(tokenizer, accents_are_removed)
 {
     expect_norm("Caf\xc3\xa9 na\xc3\xafve \xc3\x85ngstr\xc3\xb6m",
                 "cafe naive angstrom");
+    /* Latin Extended Additional, the Kelvin sign */
+    expect_norm("Vi\xe1\xbb\x87t \xe1\xb9\xa1 \xe2\x84\xaa", "viet s k");
+    /* non-spacing marks of any script are dropped: Hebrew sheva, the
+       combining right arrow above */
+    expect_norm("a\xd6\xb0" "b c\xe2\x83\x97" "d", "ab cd");
     /* e + combining acute accent is e */
     expect_norm("cafe\xcc\x81s", "cafes");
     /* letters with no base letter in a-z separate words */

@@ -10,7 +10,8 @@
      bit-identical, vocab.txt line i = token i.
   2. w2v-tokenize -json on a tricky text against a reimplementation of the
      corpora's normalisation (Unicode NFD, accents stripped, lowercase,
-     digits spelled out, anything else a space).
+     digits spelled out, anything else a space), then every code point
+     from U+0080 up, one a line between two letters.
   3. w2v-attention -json, once with seeded weights and once with -wq -wk
      -wv files written here with numpy.save (causal, several heads, no
      positions): X = W_E[ids] + PE, Q, K, V, the scores, the softmax and the
@@ -180,7 +181,8 @@ def normalise(text):
 
 
 def check_tokenizer(bin_dir, model, words):
-    text = "The Café's 2nd Ångström—naïve, DON'T!\nZoë in 1984<|endoftext|>tennis ßtraße"
+    text = ("The Café's 2nd Ångström—naïve, DON'T!\nZoë in 1984<|endoftext|>tennis ßtraße"
+            " Việt Nam ṡ \u212a e\u0301 a\u1dc0b c\ufe20d")
     out = json.loads(run([os.path.join(bin_dir, "w2v-tokenize"), "-model", model, "-json"],
                          input=text))
     index = {w: i for i, w in enumerate(words)}
@@ -193,6 +195,24 @@ def check_tokenizer(bin_dir, model, words):
     got = [(t["token"], t["id"]) for t in out["tokens"]]
     check(got == want, "w2v-tokenize matches the corpus normalisation: %d tokens, %d unknown"
           % (len(got), sum(1 for _, i in got if i == v)))
+
+
+def check_tokenizer_sweep(bin_dir, model):
+    """Every code point between two letters, one a line, against Python."""
+    cps = [c for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF]
+    text = "\n".join("x%sy" % chr(c) for c in cps)
+    t0 = time.perf_counter()
+    out = json.loads(run([os.path.join(bin_dir, "w2v-tokenize"), "-model", model, "-json"],
+                         input=text))
+    took = time.perf_counter() - t0
+    got = out["normalised"].split("\n")
+    want = [normalise("x%sy" % chr(c)) for c in cps]
+    bad = [c for c, g, w in zip(cps, got, want) if [g] != w]
+    check(len(got) == len(cps) and not bad,
+          "w2v-tokenize normalises all %d code points U+0080..U+10FFFF as the corpora "
+          "were (Unicode %s; %d differ%s; %.1f s)"
+          % (len(cps), unicodedata.unidata_version, len(bad),
+             "" if not bad else ": " + " ".join("U+%04X" % c for c in bad[:8]), took))
 
 
 def positional(n, d):
@@ -287,6 +307,7 @@ def main():
         model = args.model or train_small_model(args.bin, out)
         words, we = check_export(args.bin, model, out)
         check_tokenizer(args.bin, model, words)
+        check_tokenizer_sweep(args.bin, model)
         d = we.shape[1]
         check_attention(args.bin, model, we, out, "seeded weights", ["-heads", "2"])
         rng = np.random.default_rng(7)

@@ -15,10 +15,13 @@
  *   - ASCII letters are lowercased: "The" -> "the".
  *   - Each digit becomes a word of its own, spelled out in English:
  *     "1984" -> "one nine eight four", "mp3" -> "mp three".
- *   - Latin letters with accents (U+00C0 .. U+024F, UTF-8) lose them:
- *     "Café" -> "cafe"; combining accents (U+0300 .. U+036F) are dropped,
- *     so a decomposed "e" + U+0301 is "e" as well. Letters without a base
- *     letter in a-z (æ, ø, ß, ł, ...) are separators, as in the corpora.
+ *   - Latin letters with accents (UTF-8; U+00C0 .. U+024F, U+1E00 ..
+ *     U+1EFF, and the Kelvin and Angstrom signs) lose them: "Café" ->
+ *     "cafe", "Việt" -> "viet"; that is every character whose canonical
+ *     decomposition is a letter a-z and combining marks. Non-spacing marks
+ *     (general category Mn, Unicode 14.0) are dropped, so a decomposed "e"
+ *     + U+0301 is "e" as well. Letters without a base letter in a-z (æ, ø,
+ *     ß, ł, ...) are separators, as in the corpora.
  *   - Every other byte or character (punctuation, other scripts, bytes that
  *     are not valid UTF-8) separates words: "don't" -> "don t".
  *   - A line end ("\n", "\r\n" or "\r") or the literal text "<|endoftext|>"
