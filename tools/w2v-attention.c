@@ -340,7 +340,7 @@ static void print_vectors(const att_run *r, const char *name, const float *m,
     size_t show = cols < SHOW_DIMS ? cols : SHOW_DIMS;
     printf("  %3s  ", "pos");
     print_label("token", LABEL_MAX);
-    printf("  %7s   %s[0..%zu]%s\n", "|row|", name, show - 1,
+    printf("  %7s   %s[0..%zu]%s\n", "length", name, show - 1,
            show < cols ? " (first dimensions)" : "");
     for (size_t i = 0; i < r->n; i++) {
         const float *v = m + i * cols;
