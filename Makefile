@@ -10,6 +10,8 @@
 #   make bench-query  only the query benchmark: w2v-nearest load and answer
 #                     times, w2v-eval against gensim and compute-accuracy
 #                     (QUERY_MODEL=file.bin skips training its 300-d model)
+#   make check-export  w2v-export and w2v-attention against NumPy (MODEL=file
+#                     checks that model; else a small one is trained first)
 #   make install PREFIX=/usr/local
 #
 # Data paths: CORPUS= (demo and bench corpus), EVAL_DIR= (analogy and
@@ -54,7 +56,7 @@ TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
 TEST_BIN := $(BUILD)/tests/w2v-tests
 
-.PHONY: all test demo bench bench-quick bench-query install uninstall clean style
+.PHONY: all test demo bench bench-quick bench-query check-export install uninstall clean style
 
 # Keep object files: they are intermediates of pattern rules, and make
 # would otherwise delete them and rebuild the tools every time.
@@ -116,6 +118,9 @@ bench-query: all
 	$(PYTHON) tools/bench/bench.py --only query --w2v-train $(BUILD)/bin/w2v-train \
 	  $(if $(BENCH_CORPUS),--corpus $(BENCH_CORPUS)) --eval-dir $(EVAL_DIR) \
 	  $(if $(QUERY_MODEL),--query-model $(QUERY_MODEL)) --out-md $(BUILD)/bench-query.md
+
+check-export: all
+	$(PYTHON) tools/check-export.py --bin $(BUILD)/bin $(if $(MODEL),--model $(MODEL))
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
