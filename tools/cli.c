@@ -252,3 +252,24 @@ const char *cli_duration(double s, char *buf, size_t size)
         snprintf(buf, size, "%lu:%02lu", t / 60, t % 60);
     return buf;
 }
+
+char *cli_join_args(char **argv, int n, size_t *len)
+{
+    size_t total = 1;
+    for (int i = 0; i < n; i++)
+        total += strlen(argv[i]) + 1;
+    char *s = malloc(total);
+    if (s == NULL)
+        return NULL;
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(argv[i]);
+        if (i > 0)
+            s[at++] = ' ';
+        memcpy(s + at, argv[i], l);
+        at += l;
+    }
+    s[at] = '\0';
+    *len = at;
+    return s;
+}

@@ -56,4 +56,10 @@ const char *cli_si(double v, char *buf, size_t size);
 /* Formats seconds as m:ss or h:mm:ss. */
 const char *cli_duration(double s, char *buf, size_t size);
 
+/*
+ * argv[0, n) joined with single spaces, NUL-terminated and malloc'ed (the
+ * caller frees it); *len is its length. NULL when memory runs out.
+ */
+char *cli_join_args(char **argv, int n, size_t *len);
+
 #endif /* W2V_CLI_H */

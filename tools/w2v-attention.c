@@ -77,27 +77,6 @@ static int fail_msg(const w2v_error *err, int status)
 /* ---------------------------------------------------------------------- */
 /* Tokens                                                                  */
 
-/* argv[0, n) joined with single spaces, malloc'ed. */
-static char *join_args(char **argv, int n, size_t *len)
-{
-    size_t total = 1;
-    for (int i = 0; i < n; i++)
-        total += strlen(argv[i]) + 1;
-    char *s = malloc(total);
-    if (s == NULL)
-        return NULL;
-    size_t at = 0;
-    for (int i = 0; i < n; i++) {
-        if (i > 0)
-            s[at++] = ' ';
-        memcpy(s + at, argv[i], strlen(argv[i]));
-        at += strlen(argv[i]);
-    }
-    s[at] = '\0';
-    *len = at;
-    return s;
-}
-
 /* Labels: the word as normalised (so an unknown word keeps its text). */
 static int make_labels(att_run *r)
 {
@@ -830,7 +809,7 @@ int main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     size_t len = 0;
-    char *text = join_args(argv + 1, npos, &len);
+    char *text = cli_join_args(argv + 1, npos, &len);
     if (text == NULL) {
         fprintf(stderr, PROG ": out of memory\n");
         return CLI_EXIT_FAIL;

@@ -13,28 +13,6 @@
 /* Standard input is read whole, up to this many bytes. */
 #define MAX_INPUT ((size_t)64 << 20)
 
-/* argv[0, n) joined with single spaces, malloc'ed. */
-static char *join_args(char **argv, int n, size_t *len)
-{
-    size_t total = 1;
-    for (int i = 0; i < n; i++)
-        total += strlen(argv[i]) + 1;
-    char *s = malloc(total);
-    if (s == NULL)
-        return NULL;
-    size_t at = 0;
-    for (int i = 0; i < n; i++) {
-        size_t l = strlen(argv[i]);
-        if (i > 0)
-            s[at++] = ' ';
-        memcpy(s + at, argv[i], l);
-        at += l;
-    }
-    s[at] = '\0';
-    *len = at;
-    return s;
-}
-
 /* All of standard input, malloc'ed; NULL (after a message) on failure. */
 static char *read_stdin(size_t *len)
 {
@@ -219,7 +197,7 @@ int main(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     size_t len = 0;
-    char *text = npos > 0 ? join_args(argv + 1, npos, &len) : read_stdin(&len);
+    char *text = npos > 0 ? cli_join_args(argv + 1, npos, &len) : read_stdin(&len);
     if (text == NULL) {
         if (npos > 0)
             fprintf(stderr, PROG ": out of memory\n");
