@@ -7,6 +7,7 @@
 #ifndef W2V_W2V_H
 #define W2V_W2V_H
 
+#include "w2v/checkpoint.h"
 #include "w2v/corpus.h"
 #include "w2v/error.h"
 #include "w2v/eval.h"
