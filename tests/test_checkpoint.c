@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,6 +382,60 @@ Test(checkpoint, write_failure_keeps_previous_file)
     w2v_checkpoint_free(c);
     free(before);
     free(after);
+    free(ck);
+    free(corpus);
+}
+
+/* Counts checkpoints and saves each; never stops the run. */
+static int save_every_time(w2v_trainer *t, void *user)
+{
+    saver *s = user;
+    s->calls++;
+    w2v_error err = {0};
+    cr_assert_eq(w2v_trainer_checkpoint_save(t, s->path, &err), W2V_OK, "%s",
+                 err.message);
+    return 0;
+}
+
+/*
+ * Two threads, paused for a checkpoint every 20 ms: the run completes,
+ * and a run resumed from the last checkpoint taken mid-run completes too
+ * (the path ThreadSanitizer watches in make test-tsan).
+ */
+Test(checkpoint, two_threads_pause_save_and_resume, .timeout = 120)
+{
+    char *corpus = big_corpus("c.txt", 6);
+    char *ck = tu_path(tu_scratch(), "mt.ckpt");
+    w2v_vocab *v = vocab_of(corpus);
+    w2v_error err = {0};
+    w2v_trainer *t;
+    saver s = {ck, 0, 0};
+    w2v_train_options o = small_options();
+    o.threads = 2;
+    o.checkpoint = save_every_time;
+    o.checkpoint_user = &s;
+    o.checkpoint_interval = 0;
+    cr_assert_eq(w2v_trainer_new(&o, v, &t, &err), W2V_OK, "%s",
+                 err.message);
+    size_t n;
+    float *a = finish(t, corpus, &n);
+    w2v_trainer_free(t);
+    free(a);
+    if (s.calls == 0)
+        cr_skip_test("the run ended before its first checkpoint");
+    w2v_checkpoint *c;
+    cr_assert_eq(w2v_checkpoint_load(ck, &c, &err), W2V_OK, "%s",
+                 err.message);
+    o.checkpoint = NULL;
+    cr_assert_eq(w2v_trainer_resume(c, &o, &t, &err), W2V_OK, "%s",
+                 err.message);
+    w2v_checkpoint_free(c);
+    float *b = finish(t, corpus, &n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(isfinite(b[i]));
+    free(b);
+    w2v_trainer_free(t);
+    w2v_vocab_free(v);
     free(ck);
     free(corpus);
 }
