@@ -110,6 +110,25 @@ static void outfile_reset(w2v_outfile *o)
     memset(o, 0, sizeof *o);
 }
 
+/* w2v_outfile_open for a device or pipe: no temporary, no rename. */
+static int outfile_open_in_place(w2v_outfile *o, const char *path,
+                                 w2v_error *err)
+{
+    free(o->tmp_path);
+    o->tmp_path = NULL;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || (o->fp = fdopen(fd, "wb")) == NULL) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        outfile_reset(o);
+        return w2v_fail(err, W2V_ERR_IO, "%s: cannot open output: %s", path,
+                        strerror(e));
+    }
+    setvbuf(o->fp, o->buf, _IOFBF, 1 << 20);
+    return W2V_OK;
+}
+
 int w2v_outfile_open(w2v_outfile *o, const char *path, w2v_error *err)
 {
     memset(o, 0, sizeof *o);
@@ -123,6 +142,14 @@ int w2v_outfile_open(w2v_outfile *o, const char *path, w2v_error *err)
         outfile_reset(o);
         return w2v_fail_nomem(err, "an output file");
     }
+    /*
+     * A target that exists and is not a regular file (a device such as
+     * /dev/null or /dev/full, a pipe) is written in place: renaming a
+     * temporary over it would replace the device node with a plain file.
+     */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return outfile_open_in_place(o, path, err);
     /*
      * Same directory as the target, so that rename() cannot cross devices.
      * O_EXCL with a fresh name instead of mkstemp: the file gets the usual
@@ -172,7 +199,7 @@ int w2v_outfile_commit(w2v_outfile *o, w2v_error *err)
         e = errno;
     }
     o->fp = NULL;
-    if (!bad && rename(o->tmp_path, o->path) != 0) {
+    if (!bad && o->tmp_path != NULL && rename(o->tmp_path, o->path) != 0) {
         bad = 1;
         e = errno;
     }
