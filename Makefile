@@ -132,7 +132,7 @@ uninstall:
 
 # The style rules a script can check: no banned string functions.
 style:
-	@! grep -nE '\b(strcpy|sprintf|strcat|gets|atoi|atof)\s*\(' src/*.c tools/*.c tests/*.c include/w2v/*.h \
+	@! grep -nE '\b(strcpy|sprintf|strcat|gets|atoi|atof)\s*\(' src/*.c tools/*.c tests/*.c tests/fuzz/*.[ch] tests/tsan/*.c include/w2v/*.h \
 	  || (echo "banned function used (see above)"; exit 1)
 
 # libFuzzer targets: the library again, built by clang with ASan + UBSan

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -233,5 +235,122 @@ Test(resume_tool, mismatched_resume_exits_2, .timeout = 240)
     free(ck);
     free(out);
     free(other);
+    free(c);
+}
+
+/* Like start(), with a file size limit of fsize bytes (as a full disk). */
+static pid_t start_limited(long fsize, const char *first, ...)
+{
+    char *argv[64];
+    char exe[1024];
+    snprintf(exe, sizeof exe, "%s/w2v-train", W2V_BIN_DIR);
+    argv[0] = exe;
+    int n = 1;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a != NULL && n < 63;
+         a = va_arg(ap, const char *))
+        argv[n++] = (char *)(uintptr_t)a;
+    va_end(ap);
+    argv[n] = NULL;
+    char *err_path = tu_path(tu_scratch(), "stderr.txt");
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (e < 0)
+            _exit(127);
+        dup2(e, 2);
+        /* Both survive exec: the limit, and SIGXFSZ ignored. */
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {(rlim_t)fsize, (rlim_t)fsize};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        execv(exe, argv);
+        _exit(127);
+    }
+    free(err_path);
+    return pid;
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "%s", path);
+    return (long)st.st_size;
+}
+
+/*
+ * The disk fills up before the vectors are written: a clear error, exit
+ * 1, and the vectors of the previous run are still there, unchanged.
+ */
+Test(resume_tool, full_disk_keeps_the_previous_vectors, .timeout = 240)
+{
+    char *c = corpus();
+    char *out = tu_path(tu_scratch(), "out.bin");
+    cr_assert_eq(finish(start("-corpus", c, "-output", out, COMMON, NULL)),
+                 0);
+    size_t len;
+    char *before = tu_read_file(out, &len);
+    int st = finish(start_limited(4096, "-corpus", c, "-output", out,
+                                  "-seed", "10", COMMON, NULL));
+    char *msg = stderr_text();
+    cr_expect_eq(st, 1, "%s", msg);
+    cr_expect(strstr(msg, "File too large") != NULL, "%s", msg);
+    cr_expect(strstr(msg, "not changed") != NULL, "%s", msg);
+    size_t len2;
+    char *after = tu_read_file(out, &len2);
+    cr_expect(len == len2 && memcmp(before, after, len) == 0,
+              "the previous vectors changed");
+    cr_expect_eq(tu_count_entries(tu_scratch(), ".tmp."), 0);
+    free(msg);
+    free(before);
+    free(after);
+    free(out);
+    free(c);
+}
+
+/*
+ * Room for the vectors but not for a checkpoint: each checkpoint fails
+ * with a warning, training goes on, the vectors are written, and the
+ * previous checkpoint is intact and loadable.
+ */
+Test(resume_tool, failed_checkpoints_warn_and_keep_the_old_one,
+     .timeout = 240)
+{
+    char *c = corpus();
+    char *out = tu_path(tu_scratch(), "out.bin");
+    char *ck = tu_path(tu_scratch(), "run.ckpt");
+    pid_t pid = start("-corpus", c, "-output", out, "-checkpoint", ck,
+                      "-checkpoint-every", "0.001", COMMON, NULL);
+    if (!wait_for_file(ck, pid))
+        cr_skip_test("the run ended before its first checkpoint");
+    kill(pid, SIGINT);
+    finish(pid);
+    size_t len;
+    char *before = tu_read_file(ck, &len);
+    long limit = file_size(out) + 1024;
+    cr_assert_lt(limit, (long)len, "a checkpoint is larger than vectors");
+    int st = finish(start_limited(limit, "-corpus", c, "-output", out,
+                                  "-checkpoint", ck, "-checkpoint-every",
+                                  "0.001", "-seed", "10", COMMON, NULL));
+    char *msg = stderr_text();
+    cr_expect_eq(st, 0, "%s", msg);
+    cr_expect(strstr(msg, "warning: checkpoint not written") != NULL, "%s",
+              msg);
+    size_t len2;
+    char *after = tu_read_file(ck, &len2);
+    cr_expect(len == len2 && memcmp(before, after, len) == 0,
+              "the previous checkpoint changed");
+    w2v_error err = {0};
+    w2v_checkpoint *k;
+    cr_expect_eq(w2v_checkpoint_load(ck, &k, &err), W2V_OK, "%s",
+                 err.message);
+    w2v_checkpoint_free(k);
+    cr_expect_eq(tu_count_entries(tu_scratch(), ".tmp."), 0);
+    free(msg);
+    free(before);
+    free(after);
+    free(ck);
+    free(out);
     free(c);
 }
