@@ -153,17 +153,17 @@ static void check_resume_identical(w2v_train_options o, int stop_at)
     free(corpus);
 }
 
-Test(checkpoint, resume_is_byte_identical_skipgram, .timeout = 120)
+Test(checkpoint, resume_is_byte_identical_skipgram)
 {
     check_resume_identical(small_options(), 1);
 }
 
-Test(checkpoint, resume_is_byte_identical_later_stop, .timeout = 120)
+Test(checkpoint, resume_is_byte_identical_later_stop)
 {
     check_resume_identical(small_options(), 3);
 }
 
-Test(checkpoint, resume_is_byte_identical_cbow_hs, .timeout = 120)
+Test(checkpoint, resume_is_byte_identical_cbow_hs)
 {
     w2v_train_options o = small_options();
     o.arch = W2V_ARCH_CBOW;
@@ -171,8 +171,7 @@ Test(checkpoint, resume_is_byte_identical_cbow_hs, .timeout = 120)
     check_resume_identical(o, 2);
 }
 
-Test(checkpoint, resume_is_byte_identical_plain_kernel_hs_only,
-     .timeout = 120)
+Test(checkpoint, resume_is_byte_identical_plain_kernel_hs_only)
 {
     w2v_train_options o = small_options();
     o.kernel = W2V_KERNEL_PLAIN;
@@ -402,7 +401,7 @@ static int save_every_time(w2v_trainer *t, void *user)
  * and a run resumed from the last checkpoint taken mid-run completes too
  * (the path ThreadSanitizer watches in make test-tsan).
  */
-Test(checkpoint, two_threads_pause_save_and_resume, .timeout = 120)
+Test(checkpoint, two_threads_pause_save_and_resume)
 {
     char *corpus = big_corpus("c.txt", 6);
     char *ck = tu_path(tu_scratch(), "mt.ckpt");

@@ -150,18 +150,17 @@ static void interrupt_and_resume(int sig)
     free(c);
 }
 
-Test(resume_tool, sigint_then_resume_is_byte_identical, .timeout = 240)
+Test(resume_tool, sigint_then_resume_is_byte_identical)
 {
     interrupt_and_resume(SIGINT);
 }
 
-Test(resume_tool, sigterm_then_resume_is_byte_identical, .timeout = 240)
+Test(resume_tool, sigterm_then_resume_is_byte_identical)
 {
     interrupt_and_resume(SIGTERM);
 }
 
-Test(resume_tool, second_sigint_exits_at_once_files_stay_whole,
-     .timeout = 240)
+Test(resume_tool, second_sigint_exits_at_once_files_stay_whole)
 {
     char *c = corpus();
     char *out = tu_path(tu_scratch(), "out.bin");
@@ -192,7 +191,7 @@ Test(resume_tool, second_sigint_exits_at_once_files_stay_whole,
     free(c);
 }
 
-Test(resume_tool, mismatched_resume_exits_2, .timeout = 240)
+Test(resume_tool, mismatched_resume_exits_2)
 {
     char *c = corpus();
     char *other = tu_path(tu_scratch(), "other.txt");
@@ -283,7 +282,7 @@ static long file_size(const char *path)
  * The disk fills up before the vectors are written: a clear error, exit
  * 1, and the vectors of the previous run are still there, unchanged.
  */
-Test(resume_tool, full_disk_keeps_the_previous_vectors, .timeout = 240)
+Test(resume_tool, full_disk_keeps_the_previous_vectors)
 {
     char *c = corpus();
     char *out = tu_path(tu_scratch(), "out.bin");
@@ -314,8 +313,7 @@ Test(resume_tool, full_disk_keeps_the_previous_vectors, .timeout = 240)
  * with a warning, training goes on, the vectors are written, and the
  * previous checkpoint is intact and loadable.
  */
-Test(resume_tool, failed_checkpoints_warn_and_keep_the_old_one,
-     .timeout = 240)
+Test(resume_tool, failed_checkpoints_warn_and_keep_the_old_one)
 {
     char *c = corpus();
     char *out = tu_path(tu_scratch(), "out.bin");
