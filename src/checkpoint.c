@@ -108,6 +108,45 @@ int w2v_corpus_fingerprint(const char *path, w2v_corpus_print *p,
     return W2V_OK;
 }
 
+/*
+ * Checks the corpus against a checkpoint's fingerprint, then reads blocks
+ * of cap bytes (as the run did, so the same blocks follow) up to offset.
+ */
+int w2v_corpus_resume_at(w2v_corpus *corpus, const w2v_corpus_print *want,
+                         uint64_t offset, char *buf, size_t cap,
+                         w2v_error *err)
+{
+    const char *path = w2v_corpus_path(corpus);
+    w2v_corpus_print now;
+    int rc = w2v_corpus_fingerprint(path, &now, err);
+    if (rc != W2V_OK)
+        return rc;
+    if (now.stream || want->stream)
+        return w2v_fail(err, W2V_ERR_ARG, "%s: cannot resume on standard "
+                        "input or a pipe: the checkpoint needs the same "
+                        "corpus file", path);
+    if (now.size != want->size || now.crc != want->crc ||
+        now.head != want->head)
+        return w2v_fail(err, W2V_ERR_ARG, "%s: not the corpus of the "
+                        "checkpoint (%llu bytes, start crc32 %08x; the "
+                        "checkpoint's corpus had %llu bytes, crc32 %08x)",
+                        path, (unsigned long long)now.size,
+                        (unsigned)now.crc, (unsigned long long)want->size,
+                        (unsigned)want->crc);
+    while (w2v_corpus_offset(corpus) < offset) {
+        size_t len;
+        if ((rc = w2v_corpus_read(corpus, buf, cap, &len, err)) != W2V_OK)
+            return rc;
+        if (len == 0)
+            break;
+    }
+    if (w2v_corpus_offset(corpus) != offset)
+        return w2v_fail(err, W2V_ERR_ARG, "%s: no block ends at byte %llu "
+                        "where the checkpoint stopped: not its corpus", path,
+                        (unsigned long long)offset);
+    return W2V_OK;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Writing                                                                 */
 

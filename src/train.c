@@ -650,47 +650,6 @@ static void wait_and_report(w2v_trainer *t, double start)
     }
 }
 
-/*
- * Before a resumed run: checks the corpus against the checkpoint's
- * fingerprint and reads the blocks of the saved epoch up to the saved
- * offset (the same reads as the first run, so the same blocks follow).
- */
-static int skip_to_saved(w2v_trainer *t, w2v_corpus *corpus, char *buf,
-                         w2v_error *err)
-{
-    w2v_corpus_print now;
-    int rc = w2v_corpus_fingerprint(w2v_corpus_path(corpus), &now, err);
-    if (rc != W2V_OK)
-        return rc;
-    const w2v_corpus_print *want = &t->print;
-    if (now.stream || want->stream)
-        return w2v_fail(err, W2V_ERR_ARG, "%s: cannot resume on standard "
-                        "input or a pipe: the checkpoint needs the same "
-                        "corpus file", w2v_corpus_path(corpus));
-    if (now.size != want->size || now.crc != want->crc ||
-        now.head != want->head)
-        return w2v_fail(err, W2V_ERR_ARG, "%s: not the corpus of the "
-                        "checkpoint (%llu bytes, start crc32 %08x; the "
-                        "checkpoint's corpus had %llu bytes, crc32 %08x)",
-                        w2v_corpus_path(corpus),
-                        (unsigned long long)now.size, (unsigned)now.crc,
-                        (unsigned long long)want->size, (unsigned)want->crc);
-    while (w2v_corpus_offset(corpus) < t->snap_offset) {
-        size_t len;
-        rc = w2v_corpus_read(corpus, buf, BLOCK_BYTES, &len, err);
-        if (rc != W2V_OK)
-            return rc;
-        if (len == 0)
-            break;
-    }
-    if (w2v_corpus_offset(corpus) != t->snap_offset)
-        return w2v_fail(err, W2V_ERR_ARG, "%s: no block ends at byte %llu "
-                        "where the checkpoint stopped: not its corpus",
-                        w2v_corpus_path(corpus),
-                        (unsigned long long)t->snap_offset);
-    return W2V_OK;
-}
-
 void w2v_trainer_state(w2v_trainer *t, w2v_train_state *s)
 {
     memset(s, 0, sizeof *s);
@@ -756,7 +715,8 @@ int w2v_trainer_run(w2v_trainer *t, w2v_corpus *corpus, w2v_error *err)
         return rc;
     }
     if (t->resumed)
-        rc = skip_to_saved(t, corpus, t->workers[0].buf, err);
+        rc = w2v_corpus_resume_at(corpus, &t->print, t->snap_offset,
+                                  t->workers[0].buf, BLOCK_BYTES, err);
     else
         rc = w2v_corpus_fingerprint(w2v_corpus_path(corpus), &t->print, err);
     if (rc != W2V_OK) {

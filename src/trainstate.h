@@ -75,4 +75,13 @@ void w2v_trainer_restore(w2v_trainer *t, const w2v_train_state *s);
 int w2v_corpus_fingerprint(const char *path, w2v_corpus_print *p,
                            w2v_error *err);
 
+/*
+ * Before a resumed run: checks that corpus is the checkpoint's (want) and
+ * reads it in blocks of cap bytes into buf up to byte offset of the pass.
+ * W2V_ERR_ARG naming the file when it is another corpus or a stream.
+ */
+int w2v_corpus_resume_at(w2v_corpus *corpus, const w2v_corpus_print *want,
+                         uint64_t offset, char *buf, size_t cap,
+                         w2v_error *err);
+
 #endif /* W2V_TRAINSTATE_H */

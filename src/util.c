@@ -184,6 +184,28 @@ int w2v_outfile_open(w2v_outfile *o, const char *path, w2v_error *err)
     return W2V_OK;
 }
 
+/*
+ * Syncs the directory holding path, so that a rename survives a crash of
+ * the machine too. Best effort: some file systems cannot sync directories.
+ */
+static void sync_directory(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == NULL ? w2v_strdup(".", NULL)
+                : slash == path ? w2v_strdup("/", NULL)
+                                : w2v_strdup(path, NULL);
+    if (dir == NULL)
+        return;
+    if (slash != NULL && slash != path)
+        dir[slash - path] = '\0';
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
 int w2v_outfile_commit(w2v_outfile *o, w2v_error *err)
 {
     if (o->fp == NULL)
@@ -204,11 +226,14 @@ int w2v_outfile_commit(w2v_outfile *o, w2v_error *err)
         e = errno;
     }
     if (bad) {
-        w2v_fail(err, W2V_ERR_IO, "%s: write failed: %s; the file was not "
-                 "changed", o->path, e ? strerror(e) : "stream error");
+        w2v_fail(err, W2V_ERR_IO, "%s: write failed: %s%s", o->path,
+                 e ? strerror(e) : "stream error",
+                 o->tmp_path ? "; the file was not changed" : "");
         w2v_outfile_abort(o);
         return W2V_ERR_IO;
     }
+    if (o->tmp_path != NULL)
+        sync_directory(o->path);
     outfile_reset(o);
     return W2V_OK;
 }
