@@ -656,17 +656,31 @@ void w2v_checkpoint_free(w2v_checkpoint *c)
     free(c);
 }
 
+static void state_info(const w2v_train_state *s, w2v_checkpoint_info *info);
+
 void w2v_checkpoint_get_info(const w2v_checkpoint *c,
                              w2v_checkpoint_info *info)
 {
+    state_info(&c->s, info);
+}
+
+static void state_info(const w2v_train_state *s, w2v_checkpoint_info *info)
+{
     memset(info, 0, sizeof *info);
-    info->opt = c->s.opt;
-    info->words = w2v_vocab_size(c->vocab);
-    info->epoch = c->s.epoch;
-    info->offset = c->s.offset;
-    info->words_done = c->s.words_done;
-    info->words_total = c->s.words_total;
-    info->corpus_bytes = c->s.corpus.size;
+    info->opt = s->opt;
+    info->words = w2v_vocab_size(s->vocab);
+    info->epoch = s->epoch;
+    info->offset = s->offset;
+    info->words_done = s->words_done;
+    info->words_total = s->words_total;
+    info->corpus_bytes = s->corpus.size;
+}
+
+void w2v_trainer_get_info(w2v_trainer *t, w2v_checkpoint_info *info)
+{
+    w2v_train_state s;
+    w2v_trainer_state(t, &s);
+    state_info(&s, info);
 }
 
 const w2v_vocab *w2v_checkpoint_vocab(const w2v_checkpoint *c)

@@ -43,7 +43,6 @@ typedef struct progress_state {
     int quiet;
     double last_line;   /* elapsed seconds at the last non-tty line */
     int drawn;          /* a tty line is on screen */
-    w2v_progress last;  /* the latest report */
     const char *checkpoint;  /* where periodic checkpoints go, or NULL */
 } progress_state;
 
@@ -104,7 +103,6 @@ static void usage(const cli_option *opts)
 static void draw_progress(const w2v_progress *p, void *user)
 {
     progress_state *s = user;
-    s->last = *p;
     if (s->quiet)
         return;
     char rate[32], per[32], el[32], eta[32];
@@ -239,8 +237,12 @@ static int periodic_checkpoint(w2v_trainer *t, void *user)
         fprintf(stderr, "%sw2v-train: warning: checkpoint not written: %s; "
                 "training goes on\n", erase, err.message);
     } else if (!ps->quiet) {
-        fprintf(stderr, "%sw2v-train: checkpoint %s written (%.1f%% "
-                "done)\n", erase, ps->checkpoint, 100 * ps->last.fraction);
+        w2v_checkpoint_info in;
+        w2v_trainer_get_info(t, &in);
+        fprintf(stderr, "%sw2v-train: checkpoint %s written (epoch %d/%d, "
+                "%.1f%% done)\n", erase, ps->checkpoint, in.epoch + 1,
+                in.opt.epochs, in.words_total ? 100.0 *
+                (double)in.words_done / (double)in.words_total : 0.0);
     }
     ps->drawn = 0;
     return 0;
@@ -271,10 +273,14 @@ static int save_interrupted(const settings *s, w2v_trainer *t,
     w2v_error_clear(&err);
     if (ps->drawn)
         fputc('\n', stderr);
-    fprintf(stderr, "w2v-train: %s: stopped after about %.1f%% of the "
-            "words\n",
-            sig == SIGINT ? "interrupted" : "terminated",
-            100 * ps->last.fraction);
+    w2v_checkpoint_info in;
+    w2v_trainer_get_info(t, &in);
+    fprintf(stderr, "w2v-train: %s: stopped in epoch %d/%d, %.1f%% of the "
+            "words done\n", sig == SIGINT ? "interrupted" : "terminated",
+            in.epoch + 1, in.opt.epochs,
+            in.words_total ? 100.0 * (double)in.words_done /
+                                 (double)in.words_total
+                           : 0.0);
     const char *ck = s->checkpoint;
     if (ck != NULL && w2v_trainer_checkpoint_save(t, ck, &err) == W2V_OK)
         fprintf(stderr, "w2v-train: checkpoint written to %s; continue with "

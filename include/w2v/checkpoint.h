@@ -104,6 +104,12 @@ typedef struct w2v_checkpoint_info {
 void w2v_checkpoint_get_info(const w2v_checkpoint *c,
                              w2v_checkpoint_info *info);
 
+/*
+ * The same facts about t's run as a checkpoint saved now would hold: where
+ * a stopped or paused run is (valid when w2v_trainer_checkpoint_save is).
+ */
+void w2v_trainer_get_info(w2v_trainer *t, w2v_checkpoint_info *info);
+
 /* The checkpoint's vocabulary (owned by c). */
 const w2v_vocab *w2v_checkpoint_vocab(const w2v_checkpoint *c);
 
