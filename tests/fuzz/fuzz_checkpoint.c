@@ -2,6 +2,8 @@
  * fuzz_checkpoint.c - the checkpoint reader; a checkpoint that loads is
  * also turned into a trainer with its own settings.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <stdint.h>
 
 #include "fuzz_file.h"

@@ -3,6 +3,8 @@
  * content) and the tokeniser: every block of the input, twice (a rewind in
  * between), then a vocabulary built from it.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <stdint.h>
 #include <stdlib.h>
 

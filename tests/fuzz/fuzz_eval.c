@@ -3,6 +3,8 @@
  * questions and as a word-similarity set, then scored on a tiny model so
  * that what parses is also used.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <stdint.h>
 #include <string.h>
 

@@ -7,8 +7,7 @@
 #ifndef W2V_FUZZ_FILE_H
 #define W2V_FUZZ_FILE_H
 
-#define _POSIX_C_SOURCE 200809L
-
+/* The including file defines _POSIX_C_SOURCE 200809L first. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>

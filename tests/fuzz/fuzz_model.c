@@ -3,6 +3,8 @@
  * native format, picked by content as w2v_model_load_format does. A model
  * that loads is read end to end (every vector, every word).
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <stdint.h>
 #include <string.h>
 
@@ -29,6 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sum += row[d];
         bytes += strlen(w2v_vocab_word(v, i));
     }
+    (void)sum; /* volatile: the reads above are not optimised away */
+    (void)bytes;
     w2v_model_free(m);
     return 0;
 }

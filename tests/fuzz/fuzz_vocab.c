@@ -2,6 +2,8 @@
  * fuzz_vocab.c - the vocabulary reader ("word count" lines), with and
  * without a min-count and a size limit.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <stdint.h>
 
 #include "fuzz_file.h"
