@@ -12,6 +12,9 @@
 #                     (QUERY_MODEL=file.bin skips training its 300-d model)
 #   make check-export  w2v-export and w2v-attention against NumPy (MODEL=file
 #                     checks that model; else a small one is trained first)
+#   make fuzz         build the libFuzzer targets (clang) and run each for
+#                     FUZZ_SECONDS (default 60); seeds in tests/fuzz/<target>/
+#   make test-tsan    the trainer tests under ThreadSanitizer (clang)
 #   make install PREFIX=/usr/local
 #
 # Data paths: CORPUS= (demo and bench corpus), EVAL_DIR= (analogy and
@@ -56,7 +59,7 @@ TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
 TEST_BIN := $(BUILD)/tests/w2v-tests
 
-.PHONY: all test demo bench bench-quick bench-query check-export install uninstall clean style
+.PHONY: fuzz fuzz-build test-tsan all test demo bench bench-quick bench-query check-export install uninstall clean style
 
 # Keep object files: they are intermediates of pattern rules, and make
 # would otherwise delete them and rebuild the tools every time.
@@ -140,8 +143,63 @@ uninstall:
 
 # The style rules a script can check: no banned string functions.
 style:
-	@! grep -nE '\b(strcpy|sprintf|strcat|gets|atoi|atof)\s*\(' src/*.c tools/*.c tests/*.c include/w2v/*.h \
+	@! grep -nE '\b(strcpy|sprintf|strcat|gets|atoi|atof)\s*\(' src/*.c tools/*.c tests/*.c tests/fuzz/*.[ch] tests/tsan/*.c include/w2v/*.h \
 	  || (echo "banned function used (see above)"; exit 1)
 
+# libFuzzer targets: the library again, built by clang with ASan + UBSan
+# and coverage; one binary per tests/fuzz/fuzz_<target>.c. New inputs go
+# to build-fuzz/corpus/<target> (the seeds in tests/fuzz/<target> are only
+# read), crashes to build-fuzz/crashes/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -g -O1 -march=native -ffp-contract=fast -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all -std=c11 -pthread
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJ     := $(LIB_SRC:src/%.c=build-fuzz/obj/%.o)
+
+build-fuzz/obj/%.o: src/%.c $(wildcard include/w2v/*.h src/*.h) | build-fuzz/obj
+	$(FUZZ_CC) $(CPPFLAGS) -Isrc $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_file.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+
+build-fuzz/obj:
+	mkdir -p $@
+
+fuzz-build: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t build-fuzz/crashes; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/crashes/$$t- \
+	    build-fuzz/corpus/$$t tests/fuzz/$$t 2>build-fuzz/$$t.log \
+	    || { tail -40 build-fuzz/$$t.log; exit 1; }; \
+	  grep -E '^stat::(number_of_executed_units|new_units_added)' build-fuzz/$$t.log; \
+	done
+
+# ThreadSanitizer over the trainer: the library built by clang with
+# -fsanitize=thread and a driver (tests/tsan/tsan_train.c) that trains with
+# three threads, pauses them for checkpoints, stops and resumes.
+# tests/tsan.supp suppresses the one deliberate race (the Hogwild updates of
+# the weights in the kernels); any other report fails the target.
+TSAN_FLAGS  := -g -O1 -march=native -ffp-contract=fast -fsanitize=thread -std=c11 -pthread
+TSAN_OBJ    := $(LIB_SRC:src/%.c=build-tsan/obj/%.o)
+
+build-tsan/obj/%.o: src/%.c $(wildcard include/w2v/*.h src/*.h) | build-tsan/obj
+	$(FUZZ_CC) $(CPPFLAGS) -Isrc $(TSAN_FLAGS) -c $< -o $@
+
+build-tsan/tsan_train: tests/tsan/tsan_train.c tests/planted.c tests/planted.h $(TSAN_OBJ)
+	$(FUZZ_CC) $(CPPFLAGS) -Itests $(TSAN_FLAGS) -o $@ tests/tsan/tsan_train.c tests/planted.c $(TSAN_OBJ) $(LDLIBS)
+
+build-tsan/obj:
+	mkdir -p $@
+
+test-tsan: build-tsan/tsan_train
+	TSAN_OPTIONS="suppressions=$(abspath tests/tsan.supp) halt_on_error=1 exitcode=66" \
+	  build-tsan/tsan_train
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz build-tsan

@@ -19,6 +19,7 @@
 #include "kernel.h"
 #include "rng.h"
 #include "sampler.h"
+#include "trainstate.h"
 #include "util.h"
 
 /* Bytes of corpus text a worker takes at a time (about 170k words). */
@@ -37,6 +38,7 @@ typedef struct worker {
     alignas(W2V_ALIGN) _Atomic double loss_sum;  /* written by owner only */
     _Atomic uint64_t loss_count;                 /* written by owner only */
     struct w2v_trainer *t;
+    int index;
     pthread_t tid;
     w2v_rng rng;
     w2v_kernel_scratch scratch;
@@ -47,6 +49,7 @@ typedef struct worker {
     float alpha;
     uint64_t predictions;
     w2v_kernel_loss loss;
+    int left_on_stop;   /* left because of a stop: its words stay pending */
 } worker;
 
 struct w2v_trainer {
@@ -78,6 +81,22 @@ struct w2v_trainer {
     _Atomic int running;
     uint64_t words_total;
     worker *workers;      /* (threads) */
+
+    /*
+     * Checkpoints. The run thread sets pause; each worker, at its next
+     * block boundary, saves its state in saved[] and waits; the workers
+     * that have left (left) save theirs on the way out. All under lock.
+     */
+    pthread_cond_t cond;  /* a worker paused or left; the pause ended */
+    int pause, paused, left, started;
+    int stopped;          /* a worker left because of a stop (under lock) */
+    size_t n_ahead;       /* noise words a worker draws ahead */
+    w2v_worker_state *saved;  /* (threads) state at the last boundary */
+    uint32_t *saved_ahead;    /* (threads, n_ahead) */
+    int snap_epoch;           /* the reader's position at that boundary */
+    uint64_t snap_offset;
+    w2v_corpus_print print;   /* the corpus of the last (or next) run */
+    int resumed;              /* the next run continues from saved[] */
 };
 
 w2v_train_options w2v_train_options_default(void)
@@ -96,6 +115,7 @@ w2v_train_options w2v_train_options_default(void)
     o.threads = 0;
     o.seed = 1;
     o.progress_interval = 0.5;
+    o.checkpoint_interval = 600;
     return o;
 }
 
@@ -146,6 +166,8 @@ int w2v_train_options_check(const w2v_train_options *o, w2v_error *err)
                         o->threads);
     if (!(o->progress_interval >= 0))
         return w2v_fail(err, W2V_ERR_ARG, "negative progress interval");
+    if (!(o->checkpoint_interval >= 0))
+        return w2v_fail(err, W2V_ERR_ARG, "negative checkpoint interval");
     return W2V_OK;
 }
 
@@ -207,6 +229,21 @@ static int init_samplers(w2v_trainer *t, w2v_error *err)
     return rc;
 }
 
+/* Room for every worker's state between runs (see trainstate.h). */
+static int init_saved(w2v_trainer *t, w2v_error *err)
+{
+    if (t->opt.arch == W2V_ARCH_SKIPGRAM && t->opt.kernel != W2V_KERNEL_PLAIN)
+        t->n_ahead = SG_GROUP * (size_t)t->opt.negative;
+    t->saved = calloc((size_t)t->threads, sizeof *t->saved);
+    t->saved_ahead = calloc((size_t)t->threads * t->n_ahead + 1,
+                            sizeof *t->saved_ahead);
+    if (t->saved == NULL || t->saved_ahead == NULL)
+        return w2v_fail_nomem(err, "the workers' saved state");
+    for (int i = 0; i < t->threads; i++)
+        t->saved[i].ahead = t->saved_ahead + (size_t)i * t->n_ahead;
+    return W2V_OK;
+}
+
 int w2v_trainer_new(const w2v_train_options *opt, const w2v_vocab *vocab,
                     w2v_trainer **out, w2v_error *err)
 {
@@ -247,6 +284,10 @@ int w2v_trainer_new(const w2v_train_options *opt, const w2v_vocab *vocab,
     t->km.cbow_mean_step = opt->cbow_step == W2V_CBOW_STEP_MEAN;
     t->batch_impl = opt->kernel == W2V_KERNEL_BLAS ? W2V_BATCH_BLAS
                                                    : W2V_BATCH_LOOPS;
+    if ((rc = init_saved(t, err)) != W2V_OK) {
+        w2v_trainer_free(t);
+        return rc;
+    }
     *out = t;
     return W2V_OK;
 }
@@ -262,6 +303,8 @@ void w2v_trainer_free(w2v_trainer *t)
     w2v_alias_free(&t->noise);
     w2v_huffman_free(&t->tree);
     free(t->keep);
+    free(t->saved);
+    free(t->saved_ahead);
     free(t);
 }
 
@@ -375,6 +418,42 @@ static void train_block(worker *w, const char *text, size_t len)
                           memory_order_relaxed);
 }
 
+/* Copies the worker's state between blocks into t->saved (under lock). */
+static void worker_save(const worker *w)
+{
+    w2v_trainer *t = w->t;
+    w2v_worker_state *s = &t->saved[w->index];
+    s->rng = w->rng.state;
+    s->pending = w->pending;
+    s->alpha = w->alpha;
+    s->predictions = w->predictions;
+    s->loss_sum = w->loss.sum;
+    s->loss_count = w->loss.count;
+    s->groups = w->sgb.groups;
+    s->ahead_ready = (uint32_t)w->sgb.ahead_ready;
+    if (t->n_ahead > 0 && s->ahead_ready)
+        memcpy(s->ahead, w->sgb.ahead, t->n_ahead * sizeof *s->ahead);
+    else if (t->n_ahead > 0)
+        memset(s->ahead, 0, t->n_ahead * sizeof *s->ahead);
+}
+
+/* The reverse of worker_save, for a resumed run. */
+static void worker_load(worker *w)
+{
+    const w2v_trainer *t = w->t;
+    const w2v_worker_state *s = &t->saved[w->index];
+    w->rng.state = s->rng;
+    w->pending = s->pending;
+    w->alpha = s->alpha;
+    w->predictions = s->predictions;
+    w->loss.sum = s->loss_sum;
+    w->loss.count = s->loss_count;
+    w->sgb.groups = s->groups;
+    w->sgb.ahead_ready = (int)s->ahead_ready;
+    if (t->n_ahead > 0)
+        memcpy(w->sgb.ahead, s->ahead, t->n_ahead * sizeof *s->ahead);
+}
+
 /* Takes the next block under the lock; 0 when there is nothing left. */
 static size_t next_block(worker *w)
 {
@@ -385,8 +464,23 @@ static size_t next_block(worker *w)
     pthread_mutex_lock(&t->lock);
     for (;;) {
         if (t->failed || t->finished || atomic_load(&t->stop)) {
+            t->stopped |= !t->failed && !t->finished;
+            w->left_on_stop = !t->failed && !t->finished;
+            worker_save(w);
+            t->left++;
+            pthread_cond_broadcast(&t->cond);
             len = 0;
             break;
+        }
+        if (t->pause) {
+            worker_save(w);
+            t->paused++;
+            pthread_cond_broadcast(&t->cond);
+            while (t->pause)
+                pthread_cond_wait(&t->cond, &t->lock);
+            t->paused--;
+            pthread_cond_broadcast(&t->cond);
+            continue;
         }
         int rc = w2v_corpus_read(t->corpus, w->buf, BLOCK_BYTES, &len, &e);
         if (rc == W2V_OK && len > 0)
@@ -414,10 +508,14 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     size_t len;
-    tick(w);
+    /* A resumed worker's rate and pending words are those it saved. */
+    if (!w->t->resumed)
+        tick(w);
     while ((len = next_block(w)) > 0)
         train_block(w, w->buf, len);
-    tick(w);
+    /* A stopped run keeps its pending words for the checkpoint. */
+    if (!w->left_on_stop)
+        tick(w);
     atomic_fetch_sub(&w->t->running, 1);
     return NULL;
 }
@@ -426,6 +524,7 @@ static int worker_init(worker *w, w2v_trainer *t, int index, w2v_error *err)
 {
     memset(w, 0, sizeof *w);
     w->t = t;
+    w->index = index;
     w2v_rng_seed(&w->rng, t->opt.seed, (uint64_t)index);
     size_t D = t->dim;
     w->buf = malloc(BLOCK_BYTES);
@@ -442,6 +541,8 @@ static int worker_init(worker *w, w2v_trainer *t, int index, w2v_error *err)
                                   t->opt.window) != 0)
         return w2v_fail_nomem(err, "a worker's batch buffers");
     w->sgb.hs_batched = 1;
+    if (t->resumed)
+        worker_load(w);
     return W2V_OK;
 }
 
@@ -510,10 +611,35 @@ static void report(w2v_trainer *t, double start, loss_tally *prev, int done)
     t->opt.progress(&p, t->opt.progress_user);
 }
 
+/*
+ * Waits until every started worker is paused at a block boundary or has
+ * left, calls the checkpoint callback, then lets the workers go on.
+ */
+static void take_checkpoint(w2v_trainer *t)
+{
+    pthread_mutex_lock(&t->lock);
+    t->pause = 1;
+    while (t->paused + t->left < t->started)
+        pthread_cond_wait(&t->cond, &t->lock);
+    t->snap_epoch = t->epoch;
+    t->snap_offset = w2v_corpus_offset(t->corpus);
+    pthread_mutex_unlock(&t->lock);
+    /* The workers wait on t->pause, so the callback sees quiet weights. */
+    int stop = t->opt.checkpoint(t, t->opt.checkpoint_user);
+    if (stop)
+        w2v_trainer_stop(t);
+    pthread_mutex_lock(&t->lock);
+    t->pause = 0;
+    pthread_cond_broadcast(&t->cond);
+    while (t->paused > 0)
+        pthread_cond_wait(&t->cond, &t->lock);
+    pthread_mutex_unlock(&t->lock);
+}
+
 static void wait_and_report(w2v_trainer *t, double start)
 {
     loss_tally prev = {0, 0};
-    double last = start;
+    double last = start, last_checkpoint = start;
     while (atomic_load(&t->running) > 0) {
         struct timespec nap = {0, 20 * 1000 * 1000};
         nanosleep(&nap, NULL);
@@ -522,7 +648,59 @@ static void wait_and_report(w2v_trainer *t, double start)
             report(t, start, &prev, 0);
             last = now;
         }
+        if (t->opt.checkpoint != NULL && !atomic_load(&t->stop) &&
+            now - last_checkpoint >= t->opt.checkpoint_interval) {
+            take_checkpoint(t);
+            last_checkpoint = now_seconds();
+        }
     }
+}
+
+void w2v_trainer_state(w2v_trainer *t, w2v_train_state *s)
+{
+    memset(s, 0, sizeof *s);
+    s->opt = t->opt;
+    s->opt.progress = NULL;
+    s->opt.progress_user = NULL;
+    s->opt.checkpoint = NULL;
+    s->opt.checkpoint_user = NULL;
+    s->opt.threads = t->threads;
+    s->vocab = t->vocab;
+    s->dim = t->dim;
+    s->in = t->in;
+    s->out_ns = t->out_ns;
+    s->out_hs = t->out_hs;
+    s->threads = t->threads;
+    s->epoch = t->snap_epoch;
+    s->offset = t->snap_offset;
+    s->words_done = atomic_load(&t->words_done);
+    s->words_total = w2v_vocab_total(t->vocab) * (uint64_t)t->opt.epochs;
+    s->corpus = t->print;
+    s->n_ahead = t->n_ahead;
+    s->workers = t->saved;
+}
+
+void w2v_trainer_restore(w2v_trainer *t, const w2v_train_state *s)
+{
+    size_t V = t->n_words, D = t->dim;
+    memcpy(t->in, s->in, V * D * sizeof(float));
+    if (t->out_ns != NULL)
+        memcpy(t->out_ns, s->out_ns, V * D * sizeof(float));
+    if (t->out_hs != NULL)
+        memcpy(t->out_hs, s->out_hs, (V - 1) * D * sizeof(float));
+    for (int i = 0; i < t->threads; i++) {
+        w2v_worker_state *d = &t->saved[i];
+        uint32_t *ahead = d->ahead;
+        *d = s->workers[i];
+        d->ahead = ahead;
+        if (t->n_ahead > 0)
+            memcpy(ahead, s->workers[i].ahead, t->n_ahead * sizeof *ahead);
+    }
+    t->snap_epoch = s->epoch;
+    t->snap_offset = s->offset;
+    atomic_store(&t->words_done, s->words_done);
+    t->print = s->corpus;
+    t->resumed = 1;
 }
 
 int w2v_trainer_run(w2v_trainer *t, w2v_corpus *corpus, w2v_error *err)
@@ -542,15 +720,30 @@ int w2v_trainer_run(w2v_trainer *t, w2v_corpus *corpus, w2v_error *err)
         t->workers = NULL;
         return rc;
     }
+    if (t->resumed)
+        rc = w2v_corpus_resume_at(corpus, &t->print, t->snap_offset,
+                                  t->workers[0].buf, BLOCK_BYTES, err);
+    else
+        rc = w2v_corpus_fingerprint(w2v_corpus_path(corpus), &t->print, err);
+    if (rc != W2V_OK) {
+        for (int i = 0; i < t->threads; i++)
+            worker_free(&t->workers[i]);
+        w2v_free_aligned(t->workers);
+        t->workers = NULL;
+        return rc;
+    }
     pthread_mutex_init(&t->lock, NULL);
+    pthread_cond_init(&t->cond, NULL);
+    t->pause = t->paused = t->left = t->started = t->stopped = 0;
     t->corpus = corpus;
-    t->epoch = 0;
+    t->epoch = t->resumed ? t->snap_epoch : 0;
     t->finished = t->failed = 0;
     w2v_error_clear(&t->error);
-    atomic_store(&t->epoch_seen, 0);
-    atomic_store(&t->words_done, 0);
+    atomic_store(&t->epoch_seen, t->epoch);
+    if (!t->resumed)
+        atomic_store(&t->words_done, 0);
     t->words_total = w2v_vocab_total(t->vocab) * (uint64_t)t->opt.epochs;
-    atomic_store(&t->alpha, t->alpha0);
+    atomic_store(&t->alpha, t->resumed ? t->saved[0].alpha : t->alpha0);
     atomic_store(&t->running, t->threads);
     double start = now_seconds();
     int started = 0;
@@ -565,15 +758,21 @@ int w2v_trainer_run(w2v_trainer *t, w2v_corpus *corpus, w2v_error *err)
         }
         started++;
     }
+    pthread_mutex_lock(&t->lock);
+    t->started = started;
+    pthread_mutex_unlock(&t->lock);
     wait_and_report(t, start);
     for (int i = 0; i < started; i++)
         pthread_join(t->workers[i].tid, NULL);
+    t->snap_epoch = t->epoch;
+    t->snap_offset = w2v_corpus_offset(corpus);
+    t->resumed = 0;
     loss_tally dummy = {0, 0};
     if (rc == W2V_OK && t->failed) {
         rc = t->error.code;
         if (err != NULL)
             *err = t->error;
-    } else if (rc == W2V_OK && atomic_load(&t->stop)) {
+    } else if (rc == W2V_OK && t->stopped) {
         rc = w2v_fail(err, W2V_ERR_STOPPED, "training was stopped");
     }
     if (rc == W2V_OK)
@@ -583,6 +782,7 @@ int w2v_trainer_run(w2v_trainer *t, w2v_corpus *corpus, w2v_error *err)
     w2v_free_aligned(t->workers);
     t->workers = NULL;
     pthread_mutex_destroy(&t->lock);
+    pthread_cond_destroy(&t->cond);
     t->corpus = NULL;
     return rc;
 }

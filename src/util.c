@@ -110,6 +110,25 @@ static void outfile_reset(w2v_outfile *o)
     memset(o, 0, sizeof *o);
 }
 
+/* w2v_outfile_open for a device or pipe: no temporary, no rename. */
+static int outfile_open_in_place(w2v_outfile *o, const char *path,
+                                 w2v_error *err)
+{
+    free(o->tmp_path);
+    o->tmp_path = NULL;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || (o->fp = fdopen(fd, "wb")) == NULL) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        outfile_reset(o);
+        return w2v_fail(err, W2V_ERR_IO, "%s: cannot open output: %s", path,
+                        strerror(e));
+    }
+    setvbuf(o->fp, o->buf, _IOFBF, 1 << 20);
+    return W2V_OK;
+}
+
 int w2v_outfile_open(w2v_outfile *o, const char *path, w2v_error *err)
 {
     memset(o, 0, sizeof *o);
@@ -123,6 +142,14 @@ int w2v_outfile_open(w2v_outfile *o, const char *path, w2v_error *err)
         outfile_reset(o);
         return w2v_fail_nomem(err, "an output file");
     }
+    /*
+     * A target that exists and is not a regular file (a device such as
+     * /dev/null or /dev/full, a pipe) is written in place: renaming a
+     * temporary over it would replace the device node with a plain file.
+     */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return outfile_open_in_place(o, path, err);
     /*
      * Same directory as the target, so that rename() cannot cross devices.
      * O_EXCL with a fresh name instead of mkstemp: the file gets the usual
@@ -157,6 +184,28 @@ int w2v_outfile_open(w2v_outfile *o, const char *path, w2v_error *err)
     return W2V_OK;
 }
 
+/*
+ * Syncs the directory holding path, so that a rename survives a crash of
+ * the machine too. Best effort: some file systems cannot sync directories.
+ */
+static void sync_directory(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == NULL ? w2v_strdup(".", NULL)
+                : slash == path ? w2v_strdup("/", NULL)
+                                : w2v_strdup(path, NULL);
+    if (dir == NULL)
+        return;
+    if (slash != NULL && slash != path)
+        dir[slash - path] = '\0';
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
 int w2v_outfile_commit(w2v_outfile *o, w2v_error *err)
 {
     if (o->fp == NULL)
@@ -172,16 +221,19 @@ int w2v_outfile_commit(w2v_outfile *o, w2v_error *err)
         e = errno;
     }
     o->fp = NULL;
-    if (!bad && rename(o->tmp_path, o->path) != 0) {
+    if (!bad && o->tmp_path != NULL && rename(o->tmp_path, o->path) != 0) {
         bad = 1;
         e = errno;
     }
     if (bad) {
-        w2v_fail(err, W2V_ERR_IO, "%s: write failed: %s; the file was not "
-                 "changed", o->path, e ? strerror(e) : "stream error");
+        w2v_fail(err, W2V_ERR_IO, "%s: write failed: %s%s", o->path,
+                 e ? strerror(e) : "stream error",
+                 o->tmp_path ? "; the file was not changed" : "");
         w2v_outfile_abort(o);
         return W2V_ERR_IO;
     }
+    if (o->tmp_path != NULL)
+        sync_directory(o->path);
     outfile_reset(o);
     return W2V_OK;
 }

@@ -363,13 +363,16 @@ int query_lookup(const query_model *q, const char *word, query_word *out)
 void query_report_miss(const char *prog, const query_model *q,
                        const query_word *w)
 {
+    /* A word of megabytes is not echoed whole: its start names it. */
+    int shown = strlen(w->text) > 80 ? 80 : (int)strlen(w->text);
+    const char *cut = shown < (int)strlen(w->text) ? "...\" (cut)" : "\"";
     if (w->miss == QUERY_RESTRICTED)
-        fprintf(stderr, "%s: \"%s\" is word %zu of %s, outside -restrict "
-                "%zu", prog, w->text, w->rank, q->path,
+        fprintf(stderr, "%s: \"%.*s%s is word %zu of %s, outside -restrict "
+                "%zu", prog, shown, w->text, cut, w->rank, q->path,
                 w2v_knn_size(q->knn));
     else
-        fprintf(stderr, "%s: unknown word \"%s\" (not in %s)", prog,
-                w->text, q->path);
+        fprintf(stderr, "%s: unknown word \"%.*s%s (not in %s)", prog, shown,
+                w->text, cut, q->path);
     const w2v_vocab *v = w2v_model_vocab(q->model);
     for (size_t i = 0; i < w->n_suggest; i++)
         fprintf(stderr, "%s%s", i == 0 ? "; did you mean " : ", ",

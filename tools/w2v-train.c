@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,11 @@ typedef struct settings {
     int format;         /* enum w2v_format, from the two above */
     int cbow;
     int quiet;
+    const char *checkpoint;   /* -checkpoint, or NULL */
+    double checkpoint_every;  /* minutes; 0 = not given */
+    int periodic;             /* checkpoints during the run, not only on
+                                 a signal */
+    const char *resume;       /* -resume, or NULL */
     uint64_t min_count;
     size_t max_vocab;
     w2v_train_options train;
@@ -34,9 +40,40 @@ typedef struct settings {
 
 typedef struct progress_state {
     int tty;
+    int quiet;
     double last_line;   /* elapsed seconds at the last non-tty line */
     int drawn;          /* a tty line is on screen */
+    const char *checkpoint;  /* where periodic checkpoints go, or NULL */
 } progress_state;
+
+/*
+ * The signal handler's view of the run: the one piece of mutable global
+ * state in the tool, since a handler has no other way in. The first SIGINT
+ * or SIGTERM asks the trainer to stop (the checkpoint and the vectors so
+ * far are then written); a second one exits at once, and the files
+ * written last, always renamed into place whole, stay intact. Before
+ * training starts there is nothing to save, so the first one exits.
+ */
+static w2v_trainer *volatile signal_trainer;
+static volatile sig_atomic_t signal_caught;
+
+static void on_signal(int sig)
+{
+    if (signal_caught || signal_trainer == NULL)
+        _exit(128 + sig);
+    signal_caught = sig;
+    w2v_trainer_stop(signal_trainer);
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 static void usage(const cli_option *opts)
 {
@@ -51,13 +88,23 @@ static void usage(const cli_option *opts)
            "defaults to CBOW. -alpha defaults to\n0.05 for skip-gram and "
            "0.1 for CBOW (word2vec.c: 0.025 and 0.05). CBOW gives every\n"
            "context word the gradient of the context average (word2vec.c "
-           "adds the undivided\nerror).\n\nExample:\n  w2v-train -corpus text8.gz "
+           "adds the undivided\nerror).\n\n"
+           "Checkpoints: with -checkpoint FILE (or -checkpoint-every MIN, "
+           "or -resume)\nthe whole run state is saved every MIN minutes "
+           "(default 10). Ctrl-C or\nSIGTERM stops the workers, saves a "
+           "checkpoint (to FILE, else OUTPUT.ckpt)\nand the vectors so far, "
+           "and exits with 128 + the signal number; a second\nCtrl-C exits "
+           "at once. Run the same command with -resume FILE to go on;\nwith "
+           "-threads 1 the result is the same, byte for byte, as a run that "
+           "never\nstopped.\n\nExample:\n  w2v-train -corpus text8.gz "
            "-size 300 -output vectors.bin\n");
 }
 
 static void draw_progress(const w2v_progress *p, void *user)
 {
     progress_state *s = user;
+    if (s->quiet)
+        return;
     char rate[32], per[32], el[32], eta[32];
     cli_si(p->words_per_sec, rate, sizeof rate);
     cli_si(p->words_per_sec / p->threads, per, sizeof per);
@@ -179,12 +226,87 @@ static void print_summary(const settings *s, const w2v_vocab *v,
             w2v_model_dim(m), w2v_format_name(s->format));
 }
 
+/* The checkpoint callback: writes -checkpoint; a failure is a warning. */
+static int periodic_checkpoint(w2v_trainer *t, void *user)
+{
+    progress_state *ps = user;
+    w2v_error err;
+    w2v_error_clear(&err);
+    const char *erase = ps->drawn ? "\r\033[K" : "";
+    if (w2v_trainer_checkpoint_save(t, ps->checkpoint, &err) != W2V_OK) {
+        fprintf(stderr, "%sw2v-train: warning: checkpoint not written: %s; "
+                "training goes on\n", erase, err.message);
+    } else if (!ps->quiet) {
+        w2v_checkpoint_info in;
+        w2v_trainer_get_info(t, &in);
+        fprintf(stderr, "%sw2v-train: checkpoint %s written (epoch %d/%d, "
+                "%.1f%% done)\n", erase, ps->checkpoint, in.epoch + 1,
+                in.opt.epochs, in.words_total ? 100.0 *
+                (double)in.words_done / (double)in.words_total : 0.0);
+    }
+    ps->drawn = 0;
+    return 0;
+}
+
+static void resume_note(const settings *s, const w2v_checkpoint *ck)
+{
+    if (s->quiet)
+        return;
+    w2v_checkpoint_info in;
+    w2v_checkpoint_get_info(ck, &in);
+    fprintf(stderr, "w2v-train: resuming from %s: epoch %d/%d, %.1f%% of "
+            "the words done\n", s->resume, in.epoch + 1, in.opt.epochs,
+            in.words_total ? 100.0 * (double)in.words_done /
+                                 (double)in.words_total
+                           : 0.0);
+}
+
+/*
+ * After SIGINT or SIGTERM stopped the run: the checkpoint, then the
+ * vectors so far, and where they are. Returns 128 + the signal number.
+ */
+static int save_interrupted(const settings *s, w2v_trainer *t,
+                            const progress_state *ps)
+{
+    int sig = signal_caught;
+    w2v_error err;
+    w2v_error_clear(&err);
+    if (ps->drawn)
+        fputc('\n', stderr);
+    w2v_checkpoint_info in;
+    w2v_trainer_get_info(t, &in);
+    fprintf(stderr, "w2v-train: %s: stopped in epoch %d/%d, %.1f%% of the "
+            "words done\n", sig == SIGINT ? "interrupted" : "terminated",
+            in.epoch + 1, in.opt.epochs,
+            in.words_total ? 100.0 * (double)in.words_done /
+                                 (double)in.words_total
+                           : 0.0);
+    const char *ck = s->checkpoint;
+    if (ck != NULL && w2v_trainer_checkpoint_save(t, ck, &err) == W2V_OK)
+        fprintf(stderr, "w2v-train: checkpoint written to %s; continue with "
+                "the same command and -resume %s\n", ck, ck);
+    else if (ck != NULL)
+        fprintf(stderr, "w2v-train: checkpoint not written: %s\n",
+                err.message);
+    w2v_model *m = NULL;
+    if (w2v_trainer_model(t, &m, &err) == W2V_OK &&
+        w2v_model_save(m, s->output, s->format, &err) == W2V_OK)
+        fprintf(stderr, "w2v-train: vectors so far written to %s\n",
+                s->output);
+    else
+        fprintf(stderr, "w2v-train: vectors not written: %s\n",
+                err.message);
+    w2v_model_free(m);
+    return 128 + sig;
+}
+
 static int run(settings *s)
 {
     w2v_error err;
     w2v_error_clear(&err);
     if (!check_output_dir(s->output) ||
-        (s->save_vocab != NULL && !check_output_dir(s->save_vocab)))
+        (s->save_vocab != NULL && !check_output_dir(s->save_vocab)) ||
+        (s->checkpoint != NULL && !check_output_dir(s->checkpoint)))
         return CLI_EXIT_FAIL;
     if (w2v_train_options_check(&s->train, &err) != W2V_OK) {
         fprintf(stderr, "w2v-train: %s\n", err.message);
@@ -194,15 +316,35 @@ static int run(settings *s)
     w2v_vocab *vocab = NULL;
     w2v_trainer *t = NULL;
     w2v_model *m = NULL;
+    w2v_checkpoint *ck = NULL;
     int status = CLI_EXIT_FAIL;
-    progress_state ps = {isatty(STDERR_FILENO), 0, 0};
-    if (!s->quiet) {
-        s->train.progress = draw_progress;
-        s->train.progress_user = &ps;
+    progress_state ps;
+    memset(&ps, 0, sizeof ps);
+    ps.tty = isatty(STDERR_FILENO);
+    ps.quiet = s->quiet;
+    ps.checkpoint = s->checkpoint;
+    s->train.progress = draw_progress;
+    s->train.progress_user = &ps;
+    if (s->periodic) {
+        s->train.checkpoint = periodic_checkpoint;
+        s->train.checkpoint_user = &ps;
+        s->train.checkpoint_interval =
+            60 * (s->checkpoint_every > 0 ? s->checkpoint_every : 10);
     }
-    if (w2v_corpus_open(s->corpus, &corpus, &err) != W2V_OK ||
-        get_vocab(s, corpus, &vocab, &err) != W2V_OK)
+    catch_signals();
+    if (s->resume != NULL) {
+        if (w2v_checkpoint_load(s->resume, &ck, &err) != W2V_OK) {
+            fail(&err);
+            return CLI_EXIT_USAGE;
+        }
+        if (w2v_vocab_clone(w2v_checkpoint_vocab(ck), &vocab, &err) !=
+                W2V_OK ||
+            w2v_corpus_open(s->corpus, &corpus, &err) != W2V_OK)
+            goto done;
+    } else if (w2v_corpus_open(s->corpus, &corpus, &err) != W2V_OK ||
+               get_vocab(s, corpus, &vocab, &err) != W2V_OK) {
         goto done;
+    }
     if (!s->quiet) {
         char total[32], vsz[32];
         fprintf(stderr, "w2v-train: %s: %s words in the vocabulary of %s "
@@ -216,8 +358,26 @@ static int run(settings *s)
         goto done;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (w2v_trainer_new(&s->train, vocab, &t, &err) != W2V_OK ||
-        w2v_trainer_run(t, corpus, &err) != W2V_OK ||
+    int rc = ck != NULL ? w2v_trainer_resume(ck, &s->train, &t, &err)
+                        : w2v_trainer_new(&s->train, vocab, &t, &err);
+    if (rc == W2V_OK && ck != NULL)
+        resume_note(s, ck);
+    w2v_checkpoint_free(ck);
+    ck = NULL;
+    if (rc == W2V_OK) {
+        signal_trainer = t;
+        rc = w2v_trainer_run(t, corpus, &err);
+    }
+    if (rc == W2V_ERR_STOPPED && signal_caught) {
+        status = save_interrupted(s, t, &ps);
+        goto done;
+    }
+    if (rc == W2V_ERR_ARG && s->resume != NULL) {
+        fail(&err);  /* the checkpoint is not for these settings/corpus */
+        status = CLI_EXIT_USAGE;
+        goto done;
+    }
+    if (rc != W2V_OK ||
         w2v_trainer_model(t, &m, &err) != W2V_OK ||
         w2v_model_save(m, s->output, s->format, &err) != W2V_OK)
         goto done;
@@ -228,13 +388,57 @@ static int run(settings *s)
                       m);
     status = CLI_EXIT_OK;
 done:
-    if (status != CLI_EXIT_OK)
+    if (status == CLI_EXIT_FAIL)
         fail(&err);
+    signal_trainer = NULL;
+    w2v_checkpoint_free(ck);
     w2v_model_free(m);
     w2v_trainer_free(t);
     w2v_vocab_free(vocab);
     w2v_corpus_close(corpus);
     return status;
+}
+
+/*
+ * Where checkpoints go: -checkpoint, else the -resume file, else
+ * OUTPUT.ckpt. Standard input cannot be resumed, so it gets none.
+ * CLI_EXIT_USAGE after a message for combinations that cannot work.
+ */
+static int checkpoint_paths(settings *s)
+{
+    static char derived[4096];
+    int is_stdin = strcmp(s->corpus, "-") == 0;
+    if (is_stdin && (s->checkpoint != NULL || s->resume != NULL)) {
+        fprintf(stderr, "w2v-train: -checkpoint and -resume need a corpus "
+                "file: standard input cannot be read again from where a "
+                "run stopped\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (s->resume != NULL && s->read_vocab != NULL) {
+        fprintf(stderr, "w2v-train: -resume takes the vocabulary from the "
+                "checkpoint: drop -read-vocab\n");
+        return CLI_EXIT_USAGE;
+    }
+    s->periodic = s->checkpoint != NULL || s->resume != NULL ||
+                  s->checkpoint_every > 0;
+    if (is_stdin && s->checkpoint_every > 0) {
+        fprintf(stderr, "w2v-train: -checkpoint-every needs a corpus file, "
+                "not standard input\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (s->checkpoint != NULL || is_stdin)
+        return 0;
+    if (s->resume != NULL) {
+        s->checkpoint = s->resume;
+        return 0;
+    }
+    if (snprintf(derived, sizeof derived, "%s.ckpt", s->output) >=
+        (int)sizeof derived) {
+        fprintf(stderr, "w2v-train: -output name too long\n");
+        return CLI_EXIT_USAGE;
+    }
+    s->checkpoint = derived;
+    return 0;
 }
 
 /*
@@ -311,6 +515,13 @@ int main(int argc, char **argv)
          "take the vocabulary from FILE, skipping the counting pass"},
         {"seed", NULL, CLI_U64, &s.train.seed, 0, 18446744073709551615.0, "N",
          "random seed (default 1); with -threads 1 runs are repeatable"},
+        {"checkpoint", NULL, CLI_STRING, &s.checkpoint, 0, 0, "FILE",
+         "save the run state to FILE periodically and on Ctrl-C (default: "
+         "OUTPUT.ckpt, or the -resume file)"},
+        {"checkpoint-every", NULL, CLI_DOUBLE, &s.checkpoint_every, 0.001,
+         525600, "MIN", "minutes between checkpoints (default 10)"},
+        {"resume", NULL, CLI_STRING, &s.resume, 0, 0, "FILE",
+         "continue the run saved in FILE (same corpus and settings)"},
         {"quiet", NULL, CLI_SWITCH, &s.quiet, 0, 0, NULL,
          "no progress output"},
         {NULL, NULL, 0, NULL, 0, 0, NULL, NULL}};
@@ -343,6 +554,8 @@ int main(int argc, char **argv)
         parse_choice("cbow-step", cbow_step, steps, step_values,
                      &s.train.cbow_step) != 0)
         return CLI_EXIT_USAGE;
+    if ((rc = checkpoint_paths(&s)) != 0)
+        return rc;
     if ((rc = output_format(&s)) != 0)
         return rc;
     s.train.arch = s.cbow ? W2V_ARCH_CBOW : W2V_ARCH_SKIPGRAM;

@@ -96,6 +96,17 @@ typedef struct w2v_progress {
 /* Progress callback; called from the thread that runs w2v_trainer_run. */
 typedef void (*w2v_progress_fn)(const w2v_progress *p, void *user);
 
+typedef struct w2v_trainer w2v_trainer;
+
+/*
+ * Checkpoint callback: called from the thread that runs w2v_trainer_run,
+ * every checkpoint_interval seconds, while every worker waits between two
+ * blocks of the corpus, so the run state is consistent and can be saved
+ * with w2v_trainer_checkpoint_save (w2v/checkpoint.h). Return 0 to go on,
+ * non-zero to stop the run (it then returns W2V_ERR_STOPPED).
+ */
+typedef int (*w2v_checkpoint_fn)(w2v_trainer *t, void *user);
+
 /* Training settings. Start from w2v_train_options_default(). */
 typedef struct w2v_train_options {
     int arch;            /* W2V_ARCH_SKIPGRAM (default) or W2V_ARCH_CBOW */
@@ -113,6 +124,9 @@ typedef struct w2v_train_options {
     w2v_progress_fn progress;  /* may be NULL */
     void *progress_user;
     double progress_interval;  /* seconds between reports, default 0.5 */
+    w2v_checkpoint_fn checkpoint;  /* may be NULL */
+    void *checkpoint_user;
+    double checkpoint_interval;  /* seconds between checkpoints (>= 0) */
 } w2v_train_options;
 
 /* The defaults above. */
@@ -123,8 +137,6 @@ int w2v_train_options_check(const w2v_train_options *opt, w2v_error *err);
 
 /* The learning rate a run would start at (resolves alpha <= 0). */
 double w2v_train_options_alpha(const w2v_train_options *opt);
-
-typedef struct w2v_trainer w2v_trainer;
 
 /*
  * Creates a trainer for the words of vocab (copied; the caller keeps its
@@ -147,7 +159,10 @@ int w2v_trainer_run(w2v_trainer *t, w2v_corpus *corpus, w2v_error *err);
 
 /*
  * Asks a running w2v_trainer_run to stop soon (safe from a signal handler
- * or another thread); the run then returns W2V_ERR_STOPPED.
+ * or another thread): each worker finishes its block, and the run returns
+ * W2V_ERR_STOPPED with a consistent state that w2v_trainer_checkpoint_save
+ * can write and w2v_trainer_resume continue from. A stop that arrives after
+ * the last block was taken lets the run finish normally.
  */
 void w2v_trainer_stop(w2v_trainer *t);
 

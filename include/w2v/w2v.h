@@ -8,6 +8,7 @@
 #define W2V_W2V_H
 
 #include "w2v/attention.h"
+#include "w2v/checkpoint.h"
 #include "w2v/corpus.h"
 #include "w2v/error.h"
 #include "w2v/eval.h"
