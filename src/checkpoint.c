@@ -243,6 +243,7 @@ static void encode_header(const w2v_train_state *s, uint64_t text,
     put_u32(h + 140, s->corpus.crc);
     put_u64(h + 144, s->corpus.size);
     put_u64(h + 152, s->corpus.head);
+    put_u32(h + 160, (uint32_t)s->opt.cbow_step);
 }
 
 static void put_worker(ck_writer *w, const w2v_worker_state *ws,
@@ -389,7 +390,8 @@ static int decode_header(ck_reader *r, const unsigned char *h,
     small[] = {{24, 1, "arch"}, {28, 1, "hs"}, {32, 2, "kernel"},
                {36, 1000, "window"}, {40, 1000, "negative"},
                {44, 100000, "epochs"}, {48, 4096, "threads"},
-               {52, 99999, "epoch"}, {136, 1, "stream flag"}};
+               {52, 99999, "epoch"}, {136, 1, "stream flag"},
+               {160, 1, "cbow step"}};
     for (size_t i = 0; i < sizeof small / sizeof *small; i++)
         if (get_u32(h + small[i].at) > small[i].max)
             return bad_field(r, small[i].at, small[i].what,
@@ -402,6 +404,7 @@ static int decode_header(ck_reader *r, const unsigned char *h,
     o->window = (int)get_u32(h + 36);
     o->negative = (int)get_u32(h + 40);
     o->epochs = (int)get_u32(h + 44);
+    o->cbow_step = (int)get_u32(h + 160);
     s->threads = o->threads = (int)get_u32(h + 48);
     s->epoch = (int)get_u32(h + 52);
     uint64_t dim = get_u64(h + 56);
@@ -440,7 +443,7 @@ static int decode_header(ck_reader *r, const unsigned char *h,
         s->corpus.head > s->corpus.size)
         return bad_field(r, 152, "corpus bytes fingerprinted",
                          s->corpus.head, err);
-    for (unsigned i = 160; i < HEADER_BYTES; i++)
+    for (unsigned i = 164; i < HEADER_BYTES; i++)
         if (h[i] != 0)
             return w2v_fail(err, W2V_ERR_FORMAT, "%s: byte %u: reserved "
                             "header bytes are not zero", r->path, i);
@@ -707,6 +710,7 @@ static int compare_settings(const w2v_train_options *have,
     SAME_INT(negative, "negative");
     SAME_INT(hs, "hs");
     SAME_INT(kernel, "kernel");
+    SAME_INT(cbow_step, "cbow-step");
     SAME_INT(epochs, "iter");
     SAME_INT(threads, "threads");
 #undef SAME_INT

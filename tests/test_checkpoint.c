@@ -305,6 +305,10 @@ Test(checkpoint, resume_refuses_other_settings)
     o.threads = 2;
     cr_expect_eq(w2v_trainer_resume(c, &o, &t, &err), W2V_ERR_ARG);
     cr_expect(strstr(err.message, "threads") != NULL, "%s", err.message);
+    o = small_options();
+    o.cbow_step = W2V_CBOW_STEP_GRADIENT;
+    cr_expect_eq(w2v_trainer_resume(c, &o, &t, &err), W2V_ERR_ARG);
+    cr_expect(strstr(err.message, "cbow-step") != NULL, "%s", err.message);
     w2v_checkpoint_free(c);
     free(ck);
     free(corpus);

@@ -35,7 +35,8 @@
  *   136    4     corpus is a stream (1) or a file (0)
  *   140    4     crc32 of the corpus file's first bytes
  *   144    8     corpus file bytes  152 8  bytes the crc32 covers
- *   160    32    zero
+ *   160    4     CBOW step (enum w2v_cbow_step)
+ *   164    28    zero
  *   192          threads worker records of 56 + 4 A bytes: rng state,
  *                pending words, predictions, loss count, groups (u64 each),
  *                loss sum (double), rate (float), ahead ready (u32), then
