@@ -7,6 +7,8 @@
 #   make bench        w2v against word2vec.c, gensim and fastText (slow),
 #                     then the query benchmark
 #   make bench-quick  the same on a 1M-word corpus
+#                     (BENCH_ARGS="--arch sg --peers gensim --size 300" and
+#                     other bench.py options pass through)
 #   make bench-query  only the query benchmark: w2v-nearest load and answer
 #                     times, w2v-eval against gensim and compute-accuracy
 #                     (QUERY_MODEL=file.bin skips training its 300-d model)
@@ -110,12 +112,12 @@ $(READER_BENCH): tools/bench/reader-bench.c $(BUILD)/libw2v.a $(wildcard include
 
 bench: all $(READER_BENCH)
 	$(PYTHON) tools/bench/bench.py --w2v-train $(BUILD)/bin/w2v-train --reader-bench $(READER_BENCH) \
-	  $(if $(BENCH_CORPUS),--corpus $(BENCH_CORPUS)) --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench.md
+	  $(if $(BENCH_CORPUS),--corpus $(BENCH_CORPUS)) --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench.md $(BENCH_ARGS)
 
 bench-quick: all $(READER_BENCH)
 	$(PYTHON) tools/bench/bench.py --quick --w2v-train $(BUILD)/bin/w2v-train --reader-bench $(READER_BENCH) \
 	  $(if $(or $(CORPUS),$(SHARED_DIR)),--corpus $(or $(CORPUS),$(SHARED_DIR)/corpora/en1m.txt.gz)) \
-	  --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench-quick.md
+	  --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench-quick.md $(BENCH_ARGS)
 
 bench-query: all
 	$(PYTHON) tools/bench/bench.py --only query --w2v-train $(BUILD)/bin/w2v-train \

@@ -128,6 +128,8 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true", help="use the 1M-word corpus")
     p.add_argument("--arch", default="sg,cbow,hs",
                    help="comma-separated: sg, cbow, hs (w2v only; default %(default)s)")
+    p.add_argument("--peers", default=",".join(PEERS),
+                   help="comma-separated peers to run (default %(default)s; '' for none)")
     p.add_argument("--no-variants", action="store_true",
                    help="skip w2v's variant runs (plain kernel, one thread)")
     p.add_argument("--reader-bench", help="the reader-bench binary (make bench builds it)")
@@ -151,6 +153,10 @@ def parse_args(argv):
             p.error(f"--arch: unknown architecture '{a}' (use sg, cbow, hs)")
     if not args.archs:
         p.error("--arch: nothing to run")
+    args.peers = [t.strip() for t in args.peers.split(",") if t.strip()]
+    for t in args.peers:
+        if t not in PEERS:
+            p.error(f"--peers: unknown peer '{t}' (use {', '.join(PEERS)})")
     if args.threads < 1 or args.size < 1:
         p.error("--threads and --size must be positive")
     return args
@@ -259,6 +265,28 @@ def find_tools(args, tmp):
     else:
         skipped["w2v"] = f"w2v-train not found: skipped (looked for {w2v})"
 
+    for tool in PEERS:
+        if tool not in args.peers:
+            skipped[tool] = "not asked for (--peers)"
+    if "word2vec.c" in args.peers:
+        build_word2vec_c(paths, skipped, tmp)
+    if "gensim" in args.peers:
+        if gensim_version():
+            paths["gensim"] = sys.executable
+        else:
+            skipped["gensim"] = (f"gensim is not importable by {sys.executable} "
+                                 "(apt-get install python3-gensim)")
+    if "fastText" in args.peers:
+        fasttext = shutil.which("fasttext")
+        if fasttext:
+            paths["fastText"] = fasttext
+        else:
+            skipped["fastText"] = "fasttext not found on PATH (apt-get install fasttext)"
+    return paths, skipped
+
+
+def build_word2vec_c(paths, skipped, tmp):
+    """Build word2vec.c from the npm package into tmp; record it in paths or skipped."""
     log("building word2vec.c from the npm package 'word2vec' ...")
     build_dir = os.path.join(tmp, "word2vec-c")
     build = subprocess.run(["sh", str(HERE / "build-word2vec-c.sh"), build_dir],
@@ -269,18 +297,6 @@ def find_tools(args, tmp):
     else:
         tail = "; ".join(build.stderr.strip().splitlines()[-3:])
         skipped["word2vec.c"] = f"build failed: {tail or 'no output'}"
-
-    if gensim_version():
-        paths["gensim"] = sys.executable
-    else:
-        skipped["gensim"] = f"gensim is not importable by {sys.executable} (apt-get install python3-gensim)"
-
-    fasttext = shutil.which("fasttext")
-    if fasttext:
-        paths["fastText"] = fasttext
-    else:
-        skipped["fastText"] = "fasttext not found on PATH (apt-get install fasttext)"
-    return paths, skipped
 
 
 def word2vec_npm_version(tmp):
