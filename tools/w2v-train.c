@@ -33,6 +33,7 @@ typedef struct settings {
     int periodic;             /* checkpoints during the run, not only on
                                  a signal */
     const char *resume;       /* -resume, or NULL */
+    char checkpoint_buf[4096];  /* OUTPUT.ckpt, when derived */
     uint64_t min_count;
     size_t max_vocab;
     w2v_train_options train;
@@ -406,7 +407,6 @@ done:
  */
 static int checkpoint_paths(settings *s)
 {
-    static char derived[4096];
     int is_stdin = strcmp(s->corpus, "-") == 0;
     if (is_stdin && (s->checkpoint != NULL || s->resume != NULL)) {
         fprintf(stderr, "w2v-train: -checkpoint and -resume need a corpus "
@@ -432,12 +432,12 @@ static int checkpoint_paths(settings *s)
         s->checkpoint = s->resume;
         return 0;
     }
-    if (snprintf(derived, sizeof derived, "%s.ckpt", s->output) >=
-        (int)sizeof derived) {
+    if (snprintf(s->checkpoint_buf, sizeof s->checkpoint_buf, "%s.ckpt",
+                 s->output) >= (int)sizeof s->checkpoint_buf) {
         fprintf(stderr, "w2v-train: -output name too long\n");
         return CLI_EXIT_USAGE;
     }
-    s->checkpoint = derived;
+    s->checkpoint = s->checkpoint_buf;
     return 0;
 }
 
