@@ -34,6 +34,7 @@ typedef struct settings {
                                  a signal */
     const char *resume;       /* -resume, or NULL */
     char checkpoint_buf[4096];  /* OUTPUT.ckpt, when derived */
+    uint64_t resumed_words;   /* words the checkpoint had done already */
     uint64_t min_count;
     size_t max_vocab;
     w2v_train_options train;
@@ -217,13 +218,15 @@ static void print_summary(const settings *s, const w2v_vocab *v,
 {
     char words[32], vsz[32], rate[32], el[32];
     uint64_t done = w2v_vocab_total(v) * (uint64_t)s->train.epochs;
+    done = done > s->resumed_words ? done - s->resumed_words : 0;
     cli_thousands(done, words, sizeof words);
     cli_thousands(w2v_vocab_size(v), vsz, sizeof vsz);
     cli_si(seconds > 0 ? (double)done / seconds : 0, rate, sizeof rate);
     cli_duration(seconds, el, sizeof el);
-    fprintf(stderr, "w2v-train: %s words (%d epochs) in %s (%.1f s), %s "
+    fprintf(stderr, "w2v-train: %s words (%d epochs%s) in %s (%.1f s), %s "
             "words/s; wrote %s: %s words x %zu, %s\n", words,
-            s->train.epochs, el, seconds, rate, s->output, vsz,
+            s->train.epochs, s->resumed_words ? ", resumed" : "", el,
+            seconds, rate, s->output, vsz,
             w2v_model_dim(m), w2v_format_name(s->format));
 }
 
@@ -249,12 +252,13 @@ static int periodic_checkpoint(w2v_trainer *t, void *user)
     return 0;
 }
 
-static void resume_note(const settings *s, const w2v_checkpoint *ck)
+static void resume_note(settings *s, const w2v_checkpoint *ck)
 {
-    if (s->quiet)
-        return;
     w2v_checkpoint_info in;
     w2v_checkpoint_get_info(ck, &in);
+    s->resumed_words = in.words_done;
+    if (s->quiet)
+        return;
     fprintf(stderr, "w2v-train: resuming from %s: epoch %d/%d, %.1f%% of "
             "the words done\n", s->resume, in.epoch + 1, in.opt.epochs,
             in.words_total ? 100.0 * (double)in.words_done /
