@@ -75,7 +75,7 @@ $(BUILD)/obj/%.o: src/%.c $(wildcard include/w2v/*.h src/*.h) | $(BUILD)/obj
 $(BUILD)/obj/tools/%.o: tools/%.c tools/cli.h tools/query.h $(wildcard include/w2v/*.h) | $(BUILD)/obj/tools
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SANFLAGS) -c $< -o $@
 
-$(BUILD)/obj/tests/%.o: tests/%.c $(wildcard include/w2v/*.h src/*.h tests/*.h) | $(BUILD)/obj/tests
+$(BUILD)/obj/tests/%.o: tests/%.c $(wildcard include/w2v/*.h src/*.h tests/*.h tests/fuzz/*.[ch]) | $(BUILD)/obj/tests
 	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) $(SANFLAGS) \
 	  -DW2V_BIN_DIR='"$(abspath $(BUILD)/bin)"' \
 	  -DW2V_SOURCE_DIR='"$(abspath .)"' -c $< -o $@

@@ -26,6 +26,13 @@
 
 TestSuite(resume_tool, .init = tu_scratch_init, .fini = tu_scratch_fini);
 
+/* Criterion does not run .fini for a skipped test: clean up first. */
+#define skip_test(...)                                                      \
+    do {                                                                    \
+        tu_scratch_fini();                                                  \
+        cr_skip_test(__VA_ARGS__);                                          \
+    } while (0)
+
 /* Starts w2v-train with the NULL-terminated arguments; stderr to a file. */
 static pid_t start(const char *first, ...)
 {
@@ -116,12 +123,12 @@ static void interrupt_and_resume(int sig)
     pid_t pid = start("-corpus", c, "-output", out, "-checkpoint", ck,
                       "-checkpoint-every", "0.001", COMMON, NULL);
     if (!wait_for_file(ck, pid))
-        cr_skip_test("the run ended before its first checkpoint");
+        skip_test("the run ended before its first checkpoint");
     kill(pid, sig);
     int st = finish(pid);
     char *msg = stderr_text();
     if (st == 0)
-        cr_skip_test("the run ended before the signal: %s", msg);
+        skip_test("the run ended before the signal: %s", msg);
     cr_assert_eq(st, 128 + sig, "status %d: %s", st, msg);
     cr_expect(strstr(msg, "checkpoint written to") != NULL, "%s", msg);
     cr_expect(strstr(msg, "vectors so far written to") != NULL, "%s", msg);
@@ -168,12 +175,12 @@ Test(resume_tool, second_sigint_exits_at_once_files_stay_whole)
     pid_t pid = start("-corpus", c, "-output", out, "-checkpoint", ck,
                       "-checkpoint-every", "0.001", COMMON, NULL);
     if (!wait_for_file(ck, pid))
-        cr_skip_test("the run ended before its first checkpoint");
+        skip_test("the run ended before its first checkpoint");
     kill(pid, SIGINT);
     kill(pid, SIGINT);
     int st = finish(pid);
     if (st == 0)
-        cr_skip_test("the run ended before the signals");
+        skip_test("the run ended before the signals");
     cr_expect_eq(st, 130, "status %d", st);
     w2v_error err = {0};
     w2v_checkpoint *k;
@@ -201,7 +208,7 @@ Test(resume_tool, mismatched_resume_exits_2)
     pid_t pid = start("-corpus", c, "-output", out, "-checkpoint", ck,
                       "-checkpoint-every", "0.001", COMMON, NULL);
     if (!wait_for_file(ck, pid))
-        cr_skip_test("the run ended before its first checkpoint");
+        skip_test("the run ended before its first checkpoint");
     kill(pid, SIGINT);
     finish(pid);
     int st = finish(start("-corpus", c, "-output", out, "-resume", ck,
@@ -321,7 +328,7 @@ Test(resume_tool, failed_checkpoints_warn_and_keep_the_old_one)
     pid_t pid = start("-corpus", c, "-output", out, "-checkpoint", ck,
                       "-checkpoint-every", "0.001", COMMON, NULL);
     if (!wait_for_file(ck, pid))
-        cr_skip_test("the run ended before its first checkpoint");
+        skip_test("the run ended before its first checkpoint");
     kill(pid, SIGINT);
     finish(pid);
     size_t len;

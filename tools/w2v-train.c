@@ -33,6 +33,8 @@ typedef struct settings {
     int periodic;             /* checkpoints during the run, not only on
                                  a signal */
     const char *resume;       /* -resume, or NULL */
+    char checkpoint_buf[4096];  /* OUTPUT.ckpt, when derived */
+    uint64_t resumed_words;   /* words the checkpoint had done already */
     uint64_t min_count;
     size_t max_vocab;
     w2v_train_options train;
@@ -216,13 +218,15 @@ static void print_summary(const settings *s, const w2v_vocab *v,
 {
     char words[32], vsz[32], rate[32], el[32];
     uint64_t done = w2v_vocab_total(v) * (uint64_t)s->train.epochs;
+    done = done > s->resumed_words ? done - s->resumed_words : 0;
     cli_thousands(done, words, sizeof words);
     cli_thousands(w2v_vocab_size(v), vsz, sizeof vsz);
     cli_si(seconds > 0 ? (double)done / seconds : 0, rate, sizeof rate);
     cli_duration(seconds, el, sizeof el);
-    fprintf(stderr, "w2v-train: %s words (%d epochs) in %s (%.1f s), %s "
+    fprintf(stderr, "w2v-train: %s words (%d epochs%s) in %s (%.1f s), %s "
             "words/s; wrote %s: %s words x %zu, %s\n", words,
-            s->train.epochs, el, seconds, rate, s->output, vsz,
+            s->train.epochs, s->resumed_words ? ", resumed" : "", el,
+            seconds, rate, s->output, vsz,
             w2v_model_dim(m), w2v_format_name(s->format));
 }
 
@@ -248,12 +252,13 @@ static int periodic_checkpoint(w2v_trainer *t, void *user)
     return 0;
 }
 
-static void resume_note(const settings *s, const w2v_checkpoint *ck)
+static void resume_note(settings *s, const w2v_checkpoint *ck)
 {
-    if (s->quiet)
-        return;
     w2v_checkpoint_info in;
     w2v_checkpoint_get_info(ck, &in);
+    s->resumed_words = in.words_done;
+    if (s->quiet)
+        return;
     fprintf(stderr, "w2v-train: resuming from %s: epoch %d/%d, %.1f%% of "
             "the words done\n", s->resume, in.epoch + 1, in.opt.epochs,
             in.words_total ? 100.0 * (double)in.words_done /
@@ -406,7 +411,6 @@ done:
  */
 static int checkpoint_paths(settings *s)
 {
-    static char derived[4096];
     int is_stdin = strcmp(s->corpus, "-") == 0;
     if (is_stdin && (s->checkpoint != NULL || s->resume != NULL)) {
         fprintf(stderr, "w2v-train: -checkpoint and -resume need a corpus "
@@ -432,12 +436,12 @@ static int checkpoint_paths(settings *s)
         s->checkpoint = s->resume;
         return 0;
     }
-    if (snprintf(derived, sizeof derived, "%s.ckpt", s->output) >=
-        (int)sizeof derived) {
+    if (snprintf(s->checkpoint_buf, sizeof s->checkpoint_buf, "%s.ckpt",
+                 s->output) >= (int)sizeof s->checkpoint_buf) {
         fprintf(stderr, "w2v-train: -output name too long\n");
         return CLI_EXIT_USAGE;
     }
-    s->checkpoint = derived;
+    s->checkpoint = s->checkpoint_buf;
     return 0;
 }
 

@@ -1,7 +1,7 @@
 /*
  * fuzz_file.h - for the libFuzzer targets whose readers take a path: the
  * input bytes written to one scratch file per process (in $TMPDIR, else
- * /tmp), replaced on every call. Aborts if the file cannot be written, so a
+ * /tmp), replaced on every call and removed at exit. Aborts if the file cannot be written, so a
  * broken environment is not mistaken for a passing run.
  */
 #ifndef W2V_FUZZ_FILE_H
@@ -14,13 +14,21 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+static char fuzz_file_path[4096];
+
+static void fuzz_file_remove(void)
+{
+    unlink(fuzz_file_path);
+}
+
 static const char *fuzz_file(const uint8_t *data, size_t size)
 {
-    static char path[4096];
+    char *path = fuzz_file_path;
     if (path[0] == '\0') {
         const char *dir = getenv("TMPDIR");
-        snprintf(path, sizeof path, "%s/w2v-fuzz-%ld",
+        snprintf(path, sizeof fuzz_file_path, "%s/w2v-fuzz-%ld",
                  dir && dir[0] ? dir : "/tmp", (long)getpid());
+        atexit(fuzz_file_remove);
     }
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0)
