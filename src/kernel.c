@@ -103,10 +103,14 @@ static size_t draw_targets(const w2v_kernel_model *m, w2v_rng *rng,
     return n;
 }
 
-/* All the outputs for predicting target from h; step for h into grad. */
-static void predict(const w2v_kernel_model *m, w2v_kernel_scratch *s,
-                    w2v_rng *rng, const float *h, uint32_t target,
-                    float alpha, w2v_kernel_loss *loss)
+/*
+ * All the outputs for predicting target from h, the noise words already
+ * drawn into ids[0, n) (ids[0] = target); the step for h into s->grad.
+ */
+static void predict_drawn(const w2v_kernel_model *m, w2v_kernel_scratch *s,
+                          const float *h, uint32_t target,
+                          const uint32_t *ids, size_t n, float alpha,
+                          w2v_kernel_loss *loss)
 {
     int want = loss != NULL;
     float l = 0;
@@ -116,15 +120,22 @@ static void predict(const w2v_kernel_model *m, w2v_kernel_scratch *s,
                                 m->tree->codes + a, b - a, alpha, s->grad,
                                 want);
     }
-    if (m->negative > 0) {
-        size_t n = draw_targets(m, rng, target, s->ids);
-        l += w2v_kernel_ns_step(h, m->out_ns, m->dim, s->ids, n, alpha,
+    if (m->negative > 0)
+        l += w2v_kernel_ns_step(h, m->out_ns, m->dim, ids, n, alpha,
                                 s->grad, want);
-    }
     if (want) {
         loss->sum += l;
         loss->count++;
     }
+}
+
+/* predict_drawn with the noise words drawn now. */
+static void predict(const w2v_kernel_model *m, w2v_kernel_scratch *s,
+                    w2v_rng *rng, const float *h, uint32_t target,
+                    float alpha, w2v_kernel_loss *loss)
+{
+    size_t n = m->negative > 0 ? draw_targets(m, rng, target, s->ids) : 0;
+    predict_drawn(m, s, h, target, s->ids, n, alpha, loss);
 }
 
 void w2v_kernel_skipgram(const w2v_kernel_model *m, w2v_kernel_scratch *s,
@@ -145,16 +156,23 @@ void w2v_kernel_skipgram(const w2v_kernel_model *m, w2v_kernel_scratch *s,
     }
 }
 
-void w2v_kernel_cbow(const w2v_kernel_model *m, w2v_kernel_scratch *s,
-                     w2v_rng *rng, const uint32_t *sent, size_t len,
-                     size_t pos, int win, float alpha, w2v_kernel_loss *loss)
+/* The window [*lo, *hi] of sent[pos] clipped to the sentence; hi - lo. */
+static size_t cbow_window(size_t len, size_t pos, int win, size_t *lo,
+                          size_t *hi)
 {
-    size_t dim = m->dim;
-    size_t lo = pos > (size_t)win ? pos - (size_t)win : 0;
-    size_t hi = pos + (size_t)win < len ? pos + (size_t)win : len - 1;
-    size_t cw = hi - lo;  /* context words: the window less the target */
-    if (cw == 0)
-        return;
+    *lo = pos > (size_t)win ? pos - (size_t)win : 0;
+    *hi = pos + (size_t)win < len ? pos + (size_t)win : len - 1;
+    return *hi - *lo;  /* context words: the window less the target */
+}
+
+/* One CBOW step around sent[pos] with the noise words ids[0, n). */
+static void cbow_step(const w2v_kernel_model *m, w2v_kernel_scratch *s,
+                      const uint32_t *sent, size_t len, size_t pos, int win,
+                      const uint32_t *ids, size_t n, float alpha,
+                      w2v_kernel_loss *loss)
+{
+    size_t dim = m->dim, lo, hi;
+    size_t cw = cbow_window(len, pos, win, &lo, &hi);
     memset(s->h, 0, dim * sizeof *s->h);
     for (size_t c = lo; c <= hi; c++)
         if (c != pos)
@@ -163,7 +181,7 @@ void w2v_kernel_cbow(const w2v_kernel_model *m, w2v_kernel_scratch *s,
     for (size_t i = 0; i < dim; i++)
         s->h[i] *= inv;
     memset(s->grad, 0, dim * sizeof *s->grad);
-    predict(m, s, rng, s->h, sent[pos], alpha, loss);
+    predict_drawn(m, s, s->h, sent[pos], ids, n, alpha, loss);
     /*
      * d(mean)/d(context vector) = 1/cw: the gradient of the average is
      * inv * grad. The mean step scales it by cw (kernel.h says why).
@@ -172,4 +190,64 @@ void w2v_kernel_cbow(const w2v_kernel_model *m, w2v_kernel_scratch *s,
     for (size_t c = lo; c <= hi; c++)
         if (c != pos)
             w2v_axpy(scale, s->grad, m->in + (size_t)sent[c] * dim, dim);
+}
+
+void w2v_kernel_cbow(const w2v_kernel_model *m, w2v_kernel_scratch *s,
+                     w2v_rng *rng, const uint32_t *sent, size_t len,
+                     size_t pos, int win, float alpha, w2v_kernel_loss *loss)
+{
+    size_t lo, hi;
+    if (cbow_window(len, pos, win, &lo, &hi) == 0)
+        return;
+    size_t n = m->negative > 0 ? draw_targets(m, rng, sent[pos], s->ids) : 0;
+    cbow_step(m, s, sent, len, pos, win, s->ids, n, alpha, loss);
+}
+
+/*
+ * The draws for target sent[pos]: its shrunk window, then (when it has
+ * context) its noise words into ids; their output rows and the input row
+ * entering the window are prefetched. Returns the number of ids.
+ */
+static size_t cbow_draw_ahead(const w2v_kernel_model *m, w2v_rng *rng,
+                              const uint32_t *sent, size_t len, size_t pos,
+                              int window, int *win, uint32_t *ids)
+{
+    size_t lo, hi;
+    *win = window - (int)w2v_rng_below(rng, (uint32_t)window);
+    if (cbow_window(len, pos, *win, &lo, &hi) == 0 || m->negative <= 0)
+        return 0;
+    size_t n = draw_targets(m, rng, sent[pos], ids);
+    for (size_t j = 0; j < n; j++)
+        w2v_prefetch_row(m->out_ns + (size_t)ids[j] * m->dim, m->dim);
+    w2v_prefetch_row(m->in + (size_t)sent[hi] * m->dim, m->dim);
+    return n;
+}
+
+void w2v_kernel_cbow_range(const w2v_kernel_model *m, w2v_kernel_scratch *s,
+                           w2v_rng *rng, const uint32_t *sent, size_t len,
+                           size_t from, size_t to, int window, float alpha,
+                           uint64_t *predictions, uint64_t loss_every,
+                           w2v_kernel_loss *loss)
+{
+    if (from >= to)
+        return;
+    int win, next_win;
+    uint32_t *ids = s->ids, *next = s->ids_ahead;
+    size_t n, next_n = cbow_draw_ahead(m, rng, sent, len, from, window,
+                                       &next_win, next);
+    for (size_t pos = from; pos < to; pos++) {
+        uint32_t *t = ids;
+        ids = next;
+        next = t;
+        n = next_n;
+        win = next_win;
+        if (pos + 1 < to)
+            next_n = cbow_draw_ahead(m, rng, sent, len, pos + 1, window,
+                                     &next_win, next);
+        w2v_kernel_loss *l =
+            loss != NULL && (*predictions)++ % loss_every == 0 ? loss : NULL;
+        size_t lo, hi;
+        if (cbow_window(len, pos, win, &lo, &hi) > 0)
+            cbow_step(m, s, sent, len, pos, win, ids, n, alpha, l);
+    }
 }

@@ -45,6 +45,8 @@ typedef struct w2v_kernel_scratch {
     float *h;       /* (dim) the input vector of CBOW (mean of the context) */
     float *grad;    /* (dim) accumulated step for the input vector(s) */
     uint32_t *ids;  /* (negative + 1) target and noise ids */
+    uint32_t *ids_ahead;  /* (negative + 1) the next target's, for
+                             w2v_kernel_cbow_range */
 } w2v_kernel_scratch;
 
 /* Loss accounting: the sum of L over predictions, and their number. */
@@ -94,6 +96,23 @@ void w2v_kernel_skipgram(const w2v_kernel_model *m, w2v_kernel_scratch *s,
 void w2v_kernel_cbow(const w2v_kernel_model *m, w2v_kernel_scratch *s,
                      w2v_rng *rng, const uint32_t *sent, size_t len,
                      size_t pos, int win, float alpha, w2v_kernel_loss *loss);
+
+/*
+ * CBOW over the targets sent[from, to): for each, draws the shrunk window
+ * (window - a uniform draw below window, as the trainer does for
+ * w2v_kernel_cbow) and takes w2v_kernel_cbow's step. The draws are the same
+ * and in the same order as calling w2v_kernel_cbow position by position,
+ * so the vectors are the same, bit for bit; the difference is that the next
+ * target's window and noise words are drawn while the current one trains
+ * and their rows prefetched, so that they arrive from memory in time. One
+ * prediction in loss_every (counted by *predictions) adds to *loss when
+ * loss is not NULL. Needs s->ids_ahead.
+ */
+void w2v_kernel_cbow_range(const w2v_kernel_model *m, w2v_kernel_scratch *s,
+                           w2v_rng *rng, const uint32_t *sent, size_t len,
+                           size_t from, size_t to, int window, float alpha,
+                           uint64_t *predictions, uint64_t loss_every,
+                           w2v_kernel_loss *loss);
 
 /* ---------------------------------------------------------------------- */
 /* Batched kernels (kernel_batch.c)                                        */

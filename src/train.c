@@ -359,6 +359,12 @@ static void train_range(worker *w, const uint32_t *sent, size_t n,
                                     &w->loss);
         return;
     }
+    if (t->opt.arch == W2V_ARCH_CBOW && t->opt.kernel != W2V_KERNEL_PLAIN) {
+        w2v_kernel_cbow_range(&t->km, &w->scratch, &w->rng, sent, n, from, to,
+                              window, w->alpha, &w->predictions, LOSS_EVERY,
+                              &w->loss);
+        return;
+    }
     for (size_t pos = from; pos < to; pos++) {
         int win = window - (int)w2v_rng_below(&w->rng, (uint32_t)window);
         w2v_kernel_loss *loss =
@@ -532,8 +538,10 @@ static int worker_init(worker *w, w2v_trainer *t, int index, w2v_error *err)
     w->scratch.h = w2v_alloc_aligned(D * sizeof(float));
     w->scratch.grad = w2v_alloc_aligned(D * sizeof(float));
     w->scratch.ids = malloc(((size_t)t->opt.negative + 1) * sizeof(uint32_t));
+    w->scratch.ids_ahead =
+        malloc(((size_t)t->opt.negative + 1) * sizeof(uint32_t));
     if (!w->buf || !w->sent || !w->scratch.h || !w->scratch.grad ||
-        !w->scratch.ids)
+        !w->scratch.ids || !w->scratch.ids_ahead)
         return w2v_fail_nomem(err, "a worker's buffers");
     if (t->opt.arch == W2V_ARCH_SKIPGRAM &&
         t->opt.kernel != W2V_KERNEL_PLAIN &&
@@ -553,6 +561,7 @@ static void worker_free(worker *w)
     w2v_free_aligned(w->scratch.h);
     w2v_free_aligned(w->scratch.grad);
     free(w->scratch.ids);
+    free(w->scratch.ids_ahead);
     w2v_sg_batch_scratch_free(&w->sgb);
 }
 

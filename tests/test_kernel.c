@@ -887,3 +887,54 @@ Test(kernel, softplus_is_finite_and_exact_for_large_inputs)
     for (double x = -50; x <= 50; x += 0.37)
         cr_assert_float_eq(w2v_softplus(x) - w2v_softplus(-x), x, 1e-12);
 }
+
+/*
+ * The range form of CBOW draws one target ahead and prefetches; it must
+ * give the vectors, the loss and the generator state of the plain kernel
+ * called position by position, bit for bit.
+ */
+static void check_cbow_range(int negative, int hs, int mean_step,
+                             const uint32_t *sent, size_t len, int window,
+                             uint64_t seed)
+{
+    tiny a, b;
+    tiny_init(&a, 10, 16, negative, hs, seed);
+    tiny_init(&b, 10, 16, negative, hs, seed);
+    a.km.cbow_mean_step = b.km.cbow_mean_step = mean_step;
+    b.s.ids_ahead = malloc(((size_t)negative + 1) * sizeof(uint32_t));
+    cr_assert_not_null(b.s.ids_ahead);
+    w2v_rng ra, rb;
+    w2v_rng_seed(&ra, seed, 0);
+    rb = ra;
+    w2v_kernel_loss la = {0, 0}, lb = {0, 0};
+    uint64_t pa = 0, pb = 0;
+    for (size_t pos = 0; pos < len; pos++) {
+        int win = window - (int)w2v_rng_below(&ra, (uint32_t)window);
+        w2v_kernel_cbow(&a.km, &a.s, &ra, sent, len, pos, win, ALPHA,
+                        pa++ % 3 == 0 ? &la : NULL);
+    }
+    w2v_kernel_cbow_range(&b.km, &b.s, &rb, sent, len, 0, len, window, ALPHA,
+                          &pb, 3, &lb);
+    cr_assert_eq(pa, pb, "neg %d hs %d: predictions counted", negative, hs);
+    cr_assert_eq(ra.state, rb.state, "neg %d hs %d: the same draws",
+                 negative, hs);
+    cr_assert_eq(la.count, lb.count);
+    cr_assert_eq(la.sum, lb.sum, "neg %d hs %d: loss %.9g, %.9g", negative,
+                 hs, la.sum, lb.sum);
+    cr_assert_eq(memcmp(a.p, b.p, a.n_params * sizeof *a.p), 0,
+                 "neg %d hs %d: the vectors differ", negative, hs);
+    free(b.s.ids_ahead);
+    tiny_free(&a);
+    tiny_free(&b);
+}
+
+Test(kernel, cbow_range_is_the_plain_kernel_position_by_position)
+{
+    static const uint32_t sent[] = {4, 1, 7, 0, 9, 3, 6, 4, 4, 2, 8, 5};
+    const size_t len = sizeof sent / sizeof sent[0];
+    check_cbow_range(3, 0, 1, sent, len, 3, 131);
+    check_cbow_range(0, 1, 1, sent, len, 2, 132);
+    check_cbow_range(4, 1, 0, sent, len, 4, 133);
+    check_cbow_range(5, 0, 1, sent, 1, 3, 134); /* no context at all */
+    check_cbow_range(5, 1, 1, sent + 3, 2, 5, 135);
+}

@@ -50,9 +50,11 @@ enum w2v_arch {
  * kept as the reference. W2V_KERNEL_BLAS is the batched kernel with its
  * products done by cblas_sgemm (OpenBLAS, one thread per worker) instead of
  * vectorised loops. The batched kernels also batch hierarchical softmax
- * (a window against its target's path). CBOW always uses the plain kernel:
- * its one mean vector against the target and noise rows is a
- * matrix-vector product already, with nothing to share.
+ * (a window against its target's path). CBOW has one arithmetic (its mean
+ * against the target and noise rows is a matrix-vector product already);
+ * under W2V_KERNEL_BATCHED and W2V_KERNEL_BLAS it draws one target ahead
+ * and prefetches that target's rows, with the same vectors as
+ * W2V_KERNEL_PLAIN, bit for bit.
  */
 enum w2v_kernel {
     W2V_KERNEL_BATCHED = 0,

@@ -312,8 +312,6 @@ def runs_arch(tool, arch):
     """Whether the benchmark trains tool on arch."""
     if arch in W2V_ONLY_ARCHS:
         return tool == "w2v" or tool == "w2v plain"
-    if arch == "cbow" and tool == "w2v plain":
-        return False  # CBOW has one kernel: the same run twice
     return True
 
 
