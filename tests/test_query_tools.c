@@ -33,64 +33,13 @@ TestSuite(queryknn);
 /* ---------------------------------------------------------------------- */
 /* Running the tools                                                       */
 
-typedef struct run {
-    int status; /* exit status, or -1 when killed by a signal */
-    char *out;  /* standard output, NUL-terminated */
-    char *err;  /* standard error, NUL-terminated */
-} run;
+typedef tu_run run;
 
-/*
- * Runs build/bin/<tool> with args (NULL-terminated), standard input from
- * input[0, input_len) (input NULL: /dev/null) and $W2V_MODEL set to
- * env_model (NULL: unset), and collects what it did.
- */
+/* tu_run_tool with $W2V_MODEL set to env_model (NULL: unset). */
 static run run_env(const char *tool, const char *input, size_t input_len,
                    const char *env_model, const char *const *args)
 {
-    char *exe = tu_path(W2V_BIN_DIR, tool);
-    char *argv[32];
-    size_t n = 0;
-    argv[n++] = exe;
-    for (; args[n - 1] != NULL; n++) {
-        cr_assert_lt(n, 31, "too many arguments");
-        argv[n] = (char *)(uintptr_t)args[n - 1];
-    }
-    argv[n] = NULL;
-    char *in_path =
-        input ? tu_write_file(NULL, "stdin.txt", input, input_len) : NULL;
-    char *out_path = tu_path(tu_scratch(), "stdout.txt");
-    char *err_path = tu_path(tu_scratch(), "stderr.txt");
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
-        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (in < 0 || o < 0 || e < 0)
-            _exit(126);
-        dup2(in, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        if (env_model != NULL)
-            setenv("W2V_MODEL", env_model, 1);
-        else
-            unsetenv("W2V_MODEL");
-        execv(exe, argv);
-        _exit(127);
-    }
-    int st = 0;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    run r;
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    cr_assert_neq(r.status, 127, "cannot run %s", exe);
-    r.out = tu_read_file(out_path, NULL);
-    r.err = tu_read_file(err_path, NULL);
-    free(exe);
-    free(in_path);
-    free(out_path);
-    free(err_path);
-    return r;
+    return tu_run_tool(tool, input, input_len, env_model, args);
 }
 
 static run run_tool(const char *tool, const char *input,
@@ -101,8 +50,7 @@ static run run_tool(const char *tool, const char *input,
 
 static void run_free(run *r)
 {
-    free(r->out);
-    free(r->err);
+    tu_run_free(r);
 }
 
 /* Writes text to the scratch directory as name; returns the path. */

@@ -1,5 +1,6 @@
 /*
- * testutil.c - scratch files and directories for the tests. See testutil.h.
+ * testutil.c - scratch files and directories for the tests, and running
+ * the built tools. See testutil.h.
  */
 #define _XOPEN_SOURCE 700
 /* A const z_stream.next_in: zlib never writes its input. */
@@ -15,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -215,4 +218,59 @@ int tu_stdin_from_pipe(const void *data, size_t len)
                  strerror(errno));
     close(fds[0]);
     return (int)pid;
+}
+
+tu_run tu_run_tool(const char *tool, const char *input, size_t input_len,
+                   const char *env_model, const char *const *args)
+{
+    char *exe = tu_path(W2V_BIN_DIR, tool);
+    char *argv[64]; /* copies: execv takes non-const strings */
+    size_t n = 0;
+    argv[n++] = exe;
+    for (; args[n - 1] != NULL; n++) {
+        cr_assert_lt(n, 63, "too many arguments");
+        argv[n] = (char *)(uintptr_t)args[n - 1];
+    }
+    argv[n] = NULL;
+    char *in_path =
+        input ? tu_write_file(NULL, "stdin.txt", input, input_len) : NULL;
+    char *out_path = tu_path(tu_scratch(), "stdout.txt");
+    char *err_path = tu_path(tu_scratch(), "stderr.txt");
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
+        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (in < 0 || o < 0 || e < 0)
+            _exit(126);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        if (env_model != NULL)
+            setenv("W2V_MODEL", env_model, 1);
+        else
+            unsetenv("W2V_MODEL");
+        execv(exe, argv);
+        _exit(127);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    tu_run r;
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    cr_assert_neq(r.status, 127, "cannot run %s", exe);
+    r.out = tu_read_file(out_path, NULL);
+    r.err = tu_read_file(err_path, NULL);
+    free(exe);
+    free(in_path);
+    free(out_path);
+    free(err_path);
+    return r;
+}
+
+void tu_run_free(tu_run *r)
+{
+    free(r->out);
+    free(r->err);
 }

@@ -82,4 +82,22 @@ void tu_redirect_stdin(const char *path);
  */
 int tu_stdin_from_pipe(const void *data, size_t len);
 
+/* What a tool did: tu_run_tool's result; free with tu_run_free. */
+typedef struct tu_run {
+    int status; /* exit status, or -1 when killed by a signal */
+    char *out;  /* standard output, NUL-terminated */
+    char *err;  /* standard error, NUL-terminated */
+} tu_run;
+
+/*
+ * Runs W2V_BIN_DIR/<tool> with args (NULL-terminated), standard input from
+ * input[0, input_len) (input NULL: /dev/null) and $W2V_MODEL set to
+ * env_model (NULL: unset), and collects what it did. Uses the scratch
+ * directory (tu_scratch_init).
+ */
+tu_run tu_run_tool(const char *tool, const char *input, size_t input_len,
+                   const char *env_model, const char *const *args);
+
+void tu_run_free(tu_run *r);
+
 #endif /* W2V_TESTUTIL_H */
