@@ -155,6 +155,13 @@ static void lincomb4(float *d, const float *const *r, const float *c,
         a += v2 * w2v_v8_load(r2 + k) + v3 * w2v_v8_load(r3 + k);
         w2v_v8_store(d + k, a);
     }
+    if (k + 4 <= dim) {
+        w2v_v4 a = acc ? w2v_v4_load(d + k) : w2v_v4_set1(0);
+        a += c0 * w2v_v4_load(r0 + k) + c1 * w2v_v4_load(r1 + k);
+        a += c2 * w2v_v4_load(r2 + k) + c3 * w2v_v4_load(r3 + k);
+        w2v_v4_store(d + k, a);
+        k += 4;
+    }
 #endif
     for (; k < dim; k++)
         d[k] = (acc ? d[k] : 0.0f) + (c0 * r0[k] + c1 * r1[k]) +
@@ -174,6 +181,12 @@ static void lincomb2(float *d, const float *const *r, const float *c,
         a += v0 * w2v_v8_load(r0 + k) + v1 * w2v_v8_load(r1 + k);
         w2v_v8_store(d + k, a);
     }
+    if (k + 4 <= dim) {
+        w2v_v4 a = acc ? w2v_v4_load(d + k) : w2v_v4_set1(0);
+        a += c0 * w2v_v4_load(r0 + k) + c1 * w2v_v4_load(r1 + k);
+        w2v_v4_store(d + k, a);
+        k += 4;
+    }
 #endif
     for (; k < dim; k++)
         d[k] = (acc ? d[k] : 0.0f) + (c0 * r0[k] + c1 * r1[k]);
@@ -187,6 +200,11 @@ static void lincomb1(float *d, const float *r, float c, size_t dim, int acc)
     for (; k + 8 <= dim; k += 8) {
         w2v_v8 a = acc ? w2v_v8_load(d + k) : w2v_v8_set1(0);
         w2v_v8_store(d + k, a + v * w2v_v8_load(r + k));
+    }
+    if (k + 4 <= dim) {
+        w2v_v4 a = acc ? w2v_v4_load(d + k) : w2v_v4_set1(0);
+        w2v_v4_store(d + k, a + c * w2v_v4_load(r + k));
+        k += 4;
     }
 #endif
     for (; k < dim; k++)
@@ -227,6 +245,14 @@ static void dots(const float *x, float *const *y, size_t n, size_t dim,
         }
         float s0 = w2v_v8_sum(a0), s1 = w2v_v8_sum(a1);
         float s2 = w2v_v8_sum(a2), s3 = w2v_v8_sum(a3);
+        if (k + 4 <= dim) {
+            w2v_v4 xv = w2v_v4_load(x + k);
+            s0 += w2v_v4_sum(xv * w2v_v4_load(y0 + k));
+            s1 += w2v_v4_sum(xv * w2v_v4_load(y1 + k));
+            s2 += w2v_v4_sum(xv * w2v_v4_load(y2 + k));
+            s3 += w2v_v4_sum(xv * w2v_v4_load(y3 + k));
+            k += 4;
+        }
         for (; k < dim; k++) {
             s0 += x[k] * y0[k];
             s1 += x[k] * y1[k];
@@ -374,7 +400,7 @@ int w2v_sg_batch_scratch_init(w2v_sg_batch_scratch *s,
     s->ahead = malloc((group * (size_t)m->negative + 1) * sizeof *s->ahead);
     s->work = w2v_alloc_aligned(
         w2v_batch_work_floats(s->max_x, s->max_y, m->dim) * sizeof(float));
-    s->loss_every = 16;
+    s->loss_every = 64;
     if (!s->x || !s->hx || !s->y || !s->pos || !s->tot || !s->win || !s->first ||
         !s->ahead || !s->grad || !s->work)
         return -1;

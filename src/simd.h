@@ -49,6 +49,35 @@ static inline float w2v_v8_sum(w2v_v8 v)
 {
     return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
 }
+
+/*
+ * Four floats, for the last four of a row whose width is 4 more than a
+ * multiple of 8 (100 and 300, the common sizes): one vector step instead
+ * of four scalar ones.
+ */
+typedef float w2v_v4 __attribute__((vector_size(16)));
+typedef float w2v_v4u __attribute__((vector_size(16), aligned(4), may_alias));
+
+static inline w2v_v4 w2v_v4_load(const float *p)
+{
+    return *(const w2v_v4u *)p;
+}
+
+static inline void w2v_v4_store(float *p, w2v_v4 v)
+{
+    *(w2v_v4u *)p = v;
+}
+
+static inline w2v_v4 w2v_v4_set1(float a)
+{
+    w2v_v4 v = {a, a, a, a};
+    return v;
+}
+
+static inline float w2v_v4_sum(w2v_v4 v)
+{
+    return (v[0] + v[2]) + (v[1] + v[3]);
+}
 #endif
 
 /* Asks for the cache lines of a row of n floats ahead of their use. */
