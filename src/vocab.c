@@ -3,11 +3,13 @@
  * See w2v/vocab.h for the contract.
  *
  * Layout: words live NUL-terminated in one text arena; entries (count,
- * arena offset, length, hash) are indexed by id; the hash table maps a
- * slot to the word's 32-bit hash and id + 1 (id 0 = empty), linear probing,
- * at most half full. Keeping the hash in the slot means a probe that
- * misses touches only the table, never an entry or the text: a lookup
- * costs one cache line of the table and, on a match, the word's bytes. Every
+ * arena offset, length) are indexed by id; the hash table is open
+ * addressing with linear probing, at most half full, and each 16-byte
+ * slot holds the word's first eight bytes, a tag (24 bits of the hash
+ * above the length in the low byte) and id + 1 (0 = empty). A probe that misses
+ * touches only the table; a hit on a word of at most eight bytes (most
+ * tokens of English text) is decided in the slot alone, and only longer
+ * words go on to compare their remaining bytes in the arena. Every
  * reordering (pruning, sorting, truncating) rebuilds all three from a list
  * of surviving ids, so there is one place that can get it wrong.
  */
@@ -28,16 +30,27 @@ typedef struct entry {
     uint64_t count;
     size_t off;     /* offset of the word in text */
     uint32_t len;   /* bytes, without the NUL */
-    uint32_t hash;  /* low 32 bits of the word's hash */
 } entry;
+
+typedef struct slot {
+    uint64_t head;  /* the word's first 8 bytes, zero-padded */
+    uint32_t tag;   /* hash bits 40..63 above min(len, 255) */
+    uint32_t id1;   /* id + 1, or 0 for an empty slot */
+} slot;
+
+/* What a lookup computes once: where to start, and what a slot must hold. */
+typedef struct probe {
+    uint64_t head;
+    size_t start;   /* the hash; the table index is its low bits */
+    uint32_t tag;
+} probe;
 
 struct w2v_vocab {
     entry *e;          /* (cap) entries, n used */
     size_t n, cap;
     char *text;        /* (text_cap) bytes, text_len used */
     size_t text_len, text_cap;
-    uint64_t *slots;   /* (n_slots) hash << 32 | (id + 1), or 0 for empty;
-                          n_slots a power of 2 */
+    slot *slots;       /* (n_slots), n_slots a power of 2 */
     size_t n_slots;
     uint64_t total;    /* sum of counts */
 };
@@ -71,15 +84,18 @@ static uint64_t hash_bytes(const char *s, size_t len)
     return h ^ (h >> 33);
 }
 
-/* The id + 1 and the hash held by a slot. */
-static uint32_t slot_id1(uint64_t slot)
+static probe make_probe(const char *word, size_t len)
 {
-    return (uint32_t)slot;
-}
-
-static uint64_t make_slot(uint32_t hash, size_t id)
-{
-    return (uint64_t)hash << 32 | (uint64_t)(id + 1);
+    uint64_t h = hash_bytes(word, len);
+    probe p = {0, (size_t)h,
+               ((uint32_t)(h >> 32) & ~0xffu) |
+                   (len < 255 ? (uint32_t)len : 255)};
+    if (len >= 8)
+        memcpy(&p.head, word, 8);
+    else
+        for (size_t i = 0; i < len; i++)
+            p.head |= (uint64_t)(unsigned char)word[i] << (8 * i);
+    return p;
 }
 
 int w2v_vocab_new(w2v_vocab **out, w2v_error *err)
@@ -133,19 +149,25 @@ uint64_t w2v_vocab_total(const w2v_vocab *v)
     return v->total;
 }
 
-/* The slot holding word, or the empty slot where it would go. */
+/*
+ * The slot holding word, or the empty slot where it would go. Words hold no
+ * NUL, so for len <= 8 the head and the length in the tag decide equality.
+ */
 static size_t find_slot(const w2v_vocab *v, const char *word, size_t len,
-                        uint32_t h)
+                        const probe *p)
 {
     size_t mask = v->n_slots - 1;
-    size_t i = h & mask;
+    size_t i = p->start & mask;
     for (;;) {
-        uint64_t s = v->slots[i];
-        if (s == 0)
+        const slot *s = &v->slots[i];
+        if (s->id1 == 0)
             return i;
-        if ((uint32_t)(s >> 32) == h) {
-            const entry *e = &v->e[slot_id1(s) - 1];
-            if (e->len == len && memcmp(v->text + e->off, word, len) == 0)
+        if (s->tag == p->tag && s->head == p->head) {
+            if (len <= 8)
+                return i;
+            const entry *e = &v->e[s->id1 - 1];
+            if (e->len == len &&
+                memcmp(v->text + e->off + 8, word + 8, len - 8) == 0)
                 return i;
         }
         i = (i + 1) & mask;
@@ -154,15 +176,15 @@ static size_t find_slot(const w2v_vocab *v, const char *word, size_t len,
 
 int64_t w2v_vocab_find(const w2v_vocab *v, const char *word, size_t len)
 {
-    uint32_t h = (uint32_t)hash_bytes(word, len);
-    uint32_t s = slot_id1(v->slots[find_slot(v, word, len, h)]);
-    return s == 0 ? -1 : (int64_t)s - 1;
+    probe p = make_probe(word, len);
+    uint32_t id1 = v->slots[find_slot(v, word, len, &p)].id1;
+    return id1 == 0 ? -1 : (int64_t)id1 - 1;
 }
 
 /* Makes a table of n_slots (a power of 2) slots for the current entries. */
 static int rehash(w2v_vocab *v, size_t n_slots, w2v_error *err)
 {
-    uint64_t *slots = calloc(n_slots, sizeof *slots);
+    slot *slots = calloc(n_slots, sizeof *slots);
     if (slots == NULL)
         return w2v_fail_nomem(err, "a vocabulary hash table");
     free(v->slots);
@@ -170,10 +192,11 @@ static int rehash(w2v_vocab *v, size_t n_slots, w2v_error *err)
     v->n_slots = n_slots;
     size_t mask = n_slots - 1;
     for (size_t id = 0; id < v->n; id++) {
-        size_t i = v->e[id].hash & mask;
-        while (slots[i] != 0)
+        probe p = make_probe(v->text + v->e[id].off, v->e[id].len);
+        size_t i = p.start & mask;
+        while (slots[i].id1 != 0)
             i = (i + 1) & mask;
-        slots[i] = make_slot(v->e[id].hash, id);
+        slots[i] = (slot){p.head, p.tag, (uint32_t)(id + 1)};
     }
     return W2V_OK;
 }
@@ -243,15 +266,15 @@ int w2v_vocab_reserve(w2v_vocab *v, size_t words, size_t text_bytes,
 int w2v_vocab_add(w2v_vocab *v, const char *word, size_t len, uint64_t count,
                   int64_t *id, w2v_error *err)
 {
-    uint32_t h = (uint32_t)hash_bytes(word, len);
-    size_t slot = find_slot(v, word, len, h);
-    if (v->slots[slot] != 0) {
-        entry *e = &v->e[slot_id1(v->slots[slot]) - 1];
+    probe p = make_probe(word, len);
+    size_t at = find_slot(v, word, len, &p);
+    if (v->slots[at].id1 != 0) {
+        entry *e = &v->e[v->slots[at].id1 - 1];
         e->count = count > UINT64_MAX - e->count ? UINT64_MAX
                                                  : e->count + count;
         v->total += count;
         if (id != NULL)
-            *id = (int64_t)slot_id1(v->slots[slot]) - 1;
+            *id = (int64_t)v->slots[at].id1 - 1;
         return W2V_OK;
     }
     int rc = check_word(word, len, err);
@@ -272,11 +295,10 @@ int w2v_vocab_add(w2v_vocab *v, const char *word, size_t len, uint64_t count,
     e->count = count;
     e->off = v->text_len;
     e->len = (uint32_t)len;
-    e->hash = h;
     memcpy(v->text + v->text_len, word, len);
     v->text[v->text_len + len] = '\0';
     v->text_len += len + 1;
-    v->slots[slot] = make_slot(h, v->n);
+    v->slots[at] = (slot){p.head, p.tag, (uint32_t)(v->n + 1)};
     v->n++;
     v->total += count;
     if (id != NULL)
