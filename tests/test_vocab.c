@@ -335,6 +335,58 @@ Test(vocab, add_and_find)
     w2v_vocab_free(NULL);
 }
 
+/*
+ * The table decides words of at most 8 bytes from the slot alone (first
+ * 8 bytes and length) and compares the rest of longer ones in the arena:
+ * words that share a head, or whose lengths differ only above 255, must
+ * still be told apart, and a query holding a NUL must not match the word
+ * it pads to.
+ */
+Test(vocab, words_sharing_a_head_or_a_length_tag_are_distinct)
+{
+    w2v_vocab *v = new_vocab();
+    static const char *const w[] = {
+        "a", "ab", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghj",
+        "abcdefghij", "abcdefgh0", "abcdefghabcdefgh", "abcdefghabcdefgi",
+    };
+    size_t n = sizeof w / sizeof *w;
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(add(v, w[i], 1), (int64_t)i);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(find(v, w[i]), (int64_t)i, "%s", w[i]);
+    cr_assert_eq(find(v, "abcdefghk"), -1);
+    cr_assert_eq(find(v, "abcdefgha"), -1);
+    cr_assert_eq(find(v, "abcdef"), -1);
+    cr_assert_eq(w2v_vocab_find(v, "ab\0", 3), -1);
+    cr_assert_eq(w2v_vocab_find(v, "abcdefg\0", 8), -1);
+    cr_assert_eq(w2v_vocab_find(v, "abcdefgh\0", 9), -1);
+
+    /* 255, 256 and 300 bytes of the same letter share the length tag. */
+    char *q = malloc(300);
+    memset(q, 'q', 300);
+    int64_t id255, id256, id300;
+    cr_assert_eq(w2v_vocab_add(v, q, 255, 1, &id255, NULL), W2V_OK);
+    cr_assert_eq(w2v_vocab_add(v, q, 256, 1, &id256, NULL), W2V_OK);
+    cr_assert_eq(w2v_vocab_add(v, q, 300, 1, &id300, NULL), W2V_OK);
+    cr_assert(id255 != id256 && id256 != id300 && id255 != id300);
+    cr_assert_eq(w2v_vocab_find(v, q, 255), id255);
+    cr_assert_eq(w2v_vocab_find(v, q, 256), id256);
+    cr_assert_eq(w2v_vocab_find(v, q, 300), id300);
+    cr_assert_eq(w2v_vocab_find(v, q, 299), -1);
+    q[299] = 'r';
+    cr_assert_eq(w2v_vocab_find(v, q, 300), -1);
+    free(q);
+
+    /* Sorting rebuilds the table; every word is still found. */
+    cr_assert_eq(w2v_vocab_finalize(v, 1, 0, NULL), W2V_OK);
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = find(v, w[i]);
+        cr_assert_geq(id, 0, "%s", w[i]);
+        cr_assert_str_eq(w2v_vocab_word(v, (size_t)id), w[i]);
+    }
+    w2v_vocab_free(v);
+}
+
 Test(vocab, hundred_thousand_words)
 {
     const size_t n = 100000;
