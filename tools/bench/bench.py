@@ -40,6 +40,7 @@ import os
 import platform
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -136,6 +137,10 @@ def parse_args(argv):
     p.add_argument("--size", type=int, default=100, help="vector dimension (default %(default)s)")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                    help="threads for every tool (default: all cores, %(default)s)")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="run w2v and its variants this many times each, interleaved, "
+                        "with seeds 1..N; report the median wall time and the mean "
+                        "scores (default %(default)s; peers run once)")
     p.add_argument("--out-md", help="also write the report to this file")
     p.add_argument("--keep-temp", action="store_true",
                    help="keep the temporary folder (plain corpus, vectors, logs)")
@@ -157,8 +162,8 @@ def parse_args(argv):
     for t in args.peers:
         if t not in PEERS:
             p.error(f"--peers: unknown peer '{t}' (use {', '.join(PEERS)})")
-    if args.threads < 1 or args.size < 1:
-        p.error("--threads and --size must be positive")
+    if args.threads < 1 or args.size < 1 or args.repeat < 1:
+        p.error("--threads, --size and --repeat must be positive")
     return args
 
 
@@ -315,11 +320,20 @@ def runs_arch(tool, arch):
     return True
 
 
-def make_run(tool, exe, arch, args, corpus_gz, corpus_plain, tmp):
-    """Build the Run (command line and output file) for one tool and architecture."""
+def is_w2v(tool):
+    return tool == "w2v" or tool in W2V_VARIANTS
+
+
+def make_run(tool, exe, arch, args, corpus_gz, corpus_plain, tmp, rep=0):
+    """Build the Run (command line and output file) for one tool and architecture.
+
+    rep numbers w2v's repeated runs: each has its own output file and seed.
+    """
     cbow = "1" if arch == "cbow" else "0"
     size, threads = str(args.size), str(args.threads)
     stem = os.path.join(tmp, f"{tool.replace('.', '-')}-{arch}")
+    if rep:
+        stem += f"-{rep + 1}"
 
     if tool == "w2v" or tool in W2V_VARIANTS:
         out = stem.replace(" ", "-") + ".bin"
@@ -333,6 +347,8 @@ def make_run(tool, exe, arch, args, corpus_gz, corpus_plain, tmp):
             cmd[cmd.index("-threads") + 1] = extra[1]
         else:
             cmd += extra
+        if args.repeat > 1:
+            cmd += ["-seed", str(rep + 1)]
         return Run(tool, arch, cmd, out, binary=True)
     if tool == "word2vec.c":
         out = stem + ".bin"
@@ -454,18 +470,29 @@ def fmt_num(x, digits=1):
     return "—" if x is None else f"{x:,.{digits}f}"
 
 
-def metrics(run, corpus_words):
-    """The five numbers of a table row (None where unavailable)."""
-    if not run.ok:
+def metrics(runs, corpus_words):
+    """The five numbers of a table row (None where unavailable).
+
+    runs: the tool's runs on one architecture (several with --repeat). Wall
+    time is their median, peak RSS their largest, the scores their mean;
+    "range" holds the lowest and highest analogy score when there are several.
+    """
+    if not runs or not all(r.ok for r in runs):
         return None
-    analogy = run.scores.get("analogy")
-    ws = run.scores.get("ws353_spearman")
+    wall = statistics.median(r.wall for r in runs)
+    def mean_of(key):
+        have = [100.0 * r.scores[key] for r in runs if r.scores.get(key) is not None]
+        return statistics.fmean(have) if len(have) == len(runs) else None, have
+    analogy, each = mean_of("analogy")
+    ws, _ = mean_of("ws353_spearman")
     return {
-        "wall": run.wall,
-        "wps": words_per_sec(run, corpus_words),
-        "rss": run.rss_kib / 1024.0,
-        "analogy": None if analogy is None else 100.0 * analogy,
-        "ws": None if ws is None else 100.0 * ws,
+        "wall": wall,
+        "wps": corpus_words * EPOCHS / wall,
+        "rss": max(r.rss_kib for r in runs) / 1024.0,
+        "analogy": analogy,
+        "ws": ws,
+        "range": (min(each), max(each)) if len(each) > 1 else None,
+        "n": len(runs),
     }
 
 
@@ -508,17 +535,22 @@ def arch_table(arch, runs, skipped, corpus_words):
         if tool in skipped:
             lines.append(f"| {tool} | skipped | — | — | — | — |")
             continue
-        run = runs.get((tool, arch))
-        if run is None:
+        tool_runs = runs.get((tool, arch))
+        if not tool_runs:
             continue
-        m = metrics(run, corpus_words)
+        m = metrics(tool_runs, corpus_words)
         table[tool] = m
         if m is None:
-            why = f"exit {run.exit_code}" if run.exit_code else "no vector file"
+            bad = next(r for r in tool_runs if not r.ok)
+            why = f"exit {bad.exit_code}" if bad.exit_code else "no vector file"
             lines.append(f"| {tool} | failed ({why}) | — | — | — | — |")
             continue
-        lines.append(f"| {tool} | {fmt_num(m['wall'])} | {fmt_num(m['wps'], 0)} | "
-                     f"{fmt_num(m['rss'], 0)} | {fmt_num(m['analogy'])} | {fmt_num(m['ws'])} |")
+        label = f"{tool} (×{m['n']})" if m["n"] > 1 else tool
+        analogy = fmt_num(m["analogy"])
+        if m["range"]:
+            analogy += f" ({m['range'][0]:.1f}–{m['range'][1]:.1f})"
+        lines.append(f"| {label} | {fmt_num(m['wall'])} | {fmt_num(m['wps'], 0)} | "
+                     f"{fmt_num(m['rss'], 0)} | {analogy} | {fmt_num(m['ws'])} |")
 
     if table.get("w2v") and any(table.get(p) for p in PEERS):
         cells = ratio_row(table["w2v"], {p: table.get(p) for p in PEERS})
@@ -530,9 +562,10 @@ def arch_table(arch, runs, skipped, corpus_words):
 
     notes = []
     for tool in TOOL_ORDER:
-        run = runs.get((tool, arch))
-        if run is None or not run.ok:
+        tool_runs = runs.get((tool, arch))
+        if not tool_runs or not tool_runs[0].ok:
             continue
+        run = tool_runs[0]
         s = run.scores
         if run.eval_error:
             notes.append(f"{tool}: evaluation failed: {run.eval_error}")
@@ -559,8 +592,8 @@ def reader_section(args, corpus_plain, runs, corpus_words):
              "over w2v's skip-gram training words/s above.", "",
              "| input | read words/s | lookup words/s | ×training (read) | ×training (lookup) |",
              "|---|---:|---:|---:|---:|"]
-    sg = runs.get(("w2v", "sg"))
-    train_wps = words_per_sec(sg, corpus_words) if sg is not None and sg.ok else None
+    sg = metrics(runs.get(("w2v", "sg")), corpus_words)
+    train_wps = sg["wps"] if sg else None
     for label, path in (("gzip", args.corpus), ("plain", corpus_plain)):
         log(f"bench: reader alone on the {label} corpus ...")
         r = subprocess.run([args.reader_bench, path], capture_output=True, text=True)
@@ -609,12 +642,18 @@ def build_report(args, info, runs, skipped, eval_notes, tmp):
         "- w2v reads the gzip corpus directly; the peers read a plain copy decompressed "
         "beforehand (not timed).",
     ]
+    if args.repeat > 1:
+        lines.append(f"- w2v and each of its variants ran {args.repeat} times (×{args.repeat}), "
+                     f"taking turns, with seeds 1 to {args.repeat}: wall and words/s are from "
+                     "the median wall time, peak RSS the largest, analogy and WS-353 the mean "
+                     "(the analogy range in brackets). Each peer ran once.")
     for tool, why in skipped.items():
         lines.append(f"- Skipped {tool}: {why}")
     for note in eval_notes:
         lines.append(f"- {note}")
     cores = os.cpu_count() or 1
-    noisy = [r for r in runs.values() if disturbed(r, cores)]
+    every = [r for rs in runs.values() for r in rs]
+    noisy = [r for r in every if disturbed(r, cores)]
     if noisy:
         lines.append("- **Warning: timings disturbed.** Other processes were busy during "
                      + ", ".join(f"{r.tool} {ARCH_NAMES[r.arch]} ({r.other_cpu_s:.0f} CPU s "
@@ -631,12 +670,12 @@ def build_report(args, info, runs, skipped, eval_notes, tmp):
     lines += ["## Commands", "", "```"]
     for arch in args.archs:
         for tool in TOOL_ORDER:
-            run = runs.get((tool, arch))
-            if run is not None:
-                lines.append(display_cmd(run.cmd, tmp))
+            tool_runs = runs.get((tool, arch))
+            if tool_runs:
+                lines.append(display_cmd(tool_runs[0].cmd, tmp))
     lines += ["```", ""]
 
-    failures = [r for r in runs.values() if not r.ok]
+    failures = [r for r in every if not r.ok]
     if failures:
         lines += ["## Failures", ""]
         for r in failures:
@@ -700,15 +739,20 @@ def main(argv=None):
         }
 
         # Training: one process at a time, all timings before any evaluation.
-        plan = [make_run(tool, paths[tool], arch, args, os.path.abspath(args.corpus),
-                         corpus_plain, tmp)
-                for arch in args.archs for tool in TOOL_ORDER
-                if tool in paths and runs_arch(tool, arch)]
+        # w2v and its variants take turns (--repeat times), then the peers once.
+        plan = []
+        for arch in args.archs:
+            tools = [t for t in TOOL_ORDER if t in paths and runs_arch(t, arch)]
+            for rep in range(args.repeat):
+                plan += [make_run(t, paths[t], arch, args, os.path.abspath(args.corpus),
+                                  corpus_plain, tmp, rep) for t in tools if is_w2v(t)]
+            plan += [make_run(t, paths[t], arch, args, os.path.abspath(args.corpus),
+                              corpus_plain, tmp) for t in tools if not is_w2v(t)]
         for i, run in enumerate(plan, 1):
             run.log_path = os.path.splitext(run.vectors)[0] + ".log"
             log(f"bench: [{i}/{len(plan)}] {run.tool} {ARCH_NAMES[run.arch]} ...")
             run_timed(run)
-            runs[(run.tool, run.arch)] = run
+            runs.setdefault((run.tool, run.arch), []).append(run)
             if run.ok:
                 log(f"bench:   {run.wall:.1f} s, {words_per_sec(run, corpus_words):,.0f} words/s, "
                     f"peak RSS {run.rss_kib / 1024:.0f} MiB, "
@@ -752,7 +796,7 @@ def main(argv=None):
     log(f"bench: done in {time.perf_counter() - started:.0f} s")
 
     # A failing w2v is an error for `make bench`; a failing peer is only reported.
-    w2v_failed = any(r.tool == "w2v" and not r.ok for r in runs.values())
+    w2v_failed = any(r.tool == "w2v" and not r.ok for rs in runs.values() for r in rs)
     return 1 if w2v_failed else 0
 
 
