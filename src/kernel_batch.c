@@ -440,6 +440,30 @@ static void target_window(const sg_group *g, size_t len, size_t b, size_t *a,
 }
 
 /*
+ * A target's path is a run of the points and codes arrays and its nodes are
+ * rows anywhere in out_hs: all of it is fetched a target ahead (the rows of
+ * the target at t, the path arrays of the one after it), since the deep
+ * nodes of a path are rarely in cache.
+ */
+static void prefetch_paths(const w2v_kernel_model *m, const uint32_t *sent,
+                           size_t len, size_t t)
+{
+    const w2v_huffman *tree = m->tree;
+    if (t + 1 < len) {
+        uint32_t u = sent[t + 1];
+        w2v_prefetch(tree->start + u);
+        w2v_prefetch(tree->points + tree->start[u]);
+        w2v_prefetch(tree->codes + tree->start[u]);
+    }
+    if (t < len) {
+        uint32_t w = sent[t];
+        for (size_t j = tree->start[w]; j < tree->start[w + 1]; j++)
+            w2v_prefetch_row(m->out_hs + (size_t)tree->points[j] * m->dim,
+                             m->dim);
+    }
+}
+
+/*
  * Hierarchical softmax, batched: for each target, the input rows of its
  * window against the inner nodes of its path, every pair weighted 1 with
  * label 1 - code (the branch-0 probability, as in the plain kernel).
@@ -456,6 +480,7 @@ static float group_hs_batched(const w2v_kernel_model *m,
         size_t t = g->t0 + b, a, z;
         uint32_t w = g->sent[t];
         size_t p0 = tree->start[w], n = tree->start[w + 1] - p0;
+        prefetch_paths(m, g->sent, len, t + 1);
         target_window(g, len, b, &a, &z);
         if (n == 0 || z == a)
             continue;

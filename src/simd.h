@@ -80,6 +80,16 @@ static inline float w2v_v4_sum(w2v_v4 v)
 }
 #endif
 
+/* Asks for the cache line holding p ahead of a read. */
+static inline void w2v_prefetch(const void *p)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p, 0, 3);
+#else
+    (void)p;
+#endif
+}
+
 /* Asks for the cache lines of a row of n floats ahead of their use. */
 static inline void w2v_prefetch_row(const float *row, size_t n)
 {

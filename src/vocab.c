@@ -18,6 +18,7 @@
 #include "w2v/vocab.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,6 +443,7 @@ w2v_vocab_options w2v_vocab_options_default(void)
     o.min_count = 5;
     o.max_words = 0;
     o.max_distinct = 30000000;
+    o.threads = 1;
     return o;
 }
 
@@ -481,6 +483,150 @@ static int count_block(w2v_vocab *v, const char *buf, size_t len,
     return W2V_OK;
 }
 
+/*
+ * The counting pass with several threads: they take the corpus's blocks in
+ * turn (only the read, and inflating gzip, is under the lock), each counts
+ * its blocks into a table of its own, and the tables are summed at the end.
+ * The first error (a corrupt block, say) stops every thread.
+ */
+typedef struct count_job {
+    w2v_corpus *corpus;
+    pthread_mutex_t lock;
+    size_t max_distinct;   /* for each thread's table */
+    int rc;                /* the first error, W2V_OK until then */
+    w2v_error err;
+} count_job;
+
+typedef struct counter {
+    count_job *job;
+    w2v_vocab *v;
+    count_state st;
+} counter;
+
+/* Records the first error of any thread; later ones are dropped. */
+static void count_failed(count_job *job, int rc, const w2v_error *err)
+{
+    if (job->rc == W2V_OK) {
+        job->rc = rc;
+        if (err != NULL)
+            job->err = *err;
+    }
+}
+
+static void *count_worker(void *arg)
+{
+    counter *c = arg;
+    count_job *job = c->job;
+    size_t cap = 1 << 20, len = 0;
+    char *buf = malloc(cap);
+    w2v_error err = {0};
+    pthread_mutex_lock(&job->lock);
+    if (buf == NULL)
+        count_failed(job, w2v_fail_nomem(&err, "a read buffer"), &err);
+    pthread_mutex_unlock(&job->lock);
+    for (int rc = buf ? W2V_OK : W2V_ERR_NOMEM; rc == W2V_OK;) {
+        pthread_mutex_lock(&job->lock);
+        if (job->rc != W2V_OK)
+            rc = job->rc;
+        else if ((rc = w2v_corpus_read(job->corpus, buf, cap, &len, &err)) !=
+                 W2V_OK)
+            count_failed(job, rc, &err);
+        pthread_mutex_unlock(&job->lock);
+        if (rc != W2V_OK || len == 0)
+            break;
+        rc = count_block(c->v, buf, len, job->max_distinct, &c->st, &err);
+        if (rc != W2V_OK) {
+            pthread_mutex_lock(&job->lock);
+            count_failed(job, rc, &err);
+            pthread_mutex_unlock(&job->lock);
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+/* Adds every word and count of src to dst. */
+static int merge_counts(w2v_vocab *dst, const w2v_vocab *src, w2v_error *err)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        int rc = w2v_vocab_add(dst, src->text + src->e[i].off, src->e[i].len,
+                               src->e[i].count, NULL, err);
+        if (rc != W2V_OK)
+            return rc;
+    }
+    return W2V_OK;
+}
+
+/*
+ * Counts the corpus with n threads into c[0] (whose st then holds the
+ * totals). Every c[i].v must be a new vocabulary.
+ */
+static int count_parallel(w2v_corpus *corpus, counter *c, size_t n,
+                          size_t max_distinct, w2v_error *err)
+{
+    count_job job = {.corpus = corpus, .max_distinct = max_distinct,
+                     .rc = W2V_OK};
+    pthread_mutex_init(&job.lock, NULL);
+    pthread_t *tid = malloc(n * sizeof *tid);
+    size_t started = 0;
+    if (tid == NULL)
+        count_failed(&job, w2v_fail_nomem(err, "counting threads"), err);
+    for (; tid != NULL && started < n; started++) {
+        c[started].job = &job;
+        if (pthread_create(&tid[started], NULL, count_worker, &c[started])) {
+            pthread_mutex_lock(&job.lock);
+            count_failed(&job,
+                         w2v_fail(err, W2V_ERR_NOMEM,
+                                  "cannot start a counting thread"),
+                         err);
+            pthread_mutex_unlock(&job.lock);
+            break;
+        }
+    }
+    for (size_t i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    free(tid);
+    pthread_mutex_destroy(&job.lock);
+    if (job.rc != W2V_OK) {
+        if (err != NULL)
+            *err = job.err;
+        return job.rc;
+    }
+    for (size_t i = 1; i < n; i++) {
+        int rc = merge_counts(c[0].v, c[i].v, err);
+        if (rc != W2V_OK)
+            return rc;
+        c[0].st.words += c[i].st.words;
+        if (c[i].st.min_reduce > c[0].st.min_reduce)
+            c[0].st.min_reduce = c[i].st.min_reduce;
+    }
+    for (size_t i = 0; i < c[0].v->n; i++)
+        if (c[0].v->e[i].count > c[0].st.best)
+            c[0].st.best = c[0].v->e[i].count;
+    return W2V_OK;
+}
+
+/* The counting pass in this thread alone. */
+static int count_serial(w2v_corpus *corpus, counter *c, size_t max_distinct,
+                        w2v_error *err)
+{
+    size_t cap = 1 << 20, len;
+    char *buf = malloc(cap);
+    if (buf == NULL)
+        return w2v_fail_nomem(err, "a read buffer");
+    int rc;
+    for (;;) {
+        rc = w2v_corpus_read(corpus, buf, cap, &len, err);
+        if (rc != W2V_OK || len == 0)
+            break;
+        rc = count_block(c->v, buf, len, max_distinct, &c->st, err);
+        if (rc != W2V_OK)
+            break;
+    }
+    free(buf);
+    return rc;
+}
+
 int w2v_vocab_build(w2v_corpus *corpus, const w2v_vocab_options *opt,
                     w2v_vocab **out, w2v_error *err)
 {
@@ -488,27 +634,25 @@ int w2v_vocab_build(w2v_corpus *corpus, const w2v_vocab_options *opt,
     w2v_vocab_options o = opt ? *opt : w2v_vocab_options_default();
     if (o.max_distinct < 1000)
         o.max_distinct = 1000;
-    w2v_vocab *v;
-    int rc = w2v_vocab_new(&v, err);
-    if (rc != W2V_OK)
-        return rc;
-    size_t cap = 1 << 20;
-    char *buf = malloc(cap);
-    if (buf == NULL) {
-        w2v_vocab_free(v);
-        return w2v_fail_nomem(err, "a read buffer");
+    size_t n = o.threads < 1 ? 1 : o.threads > 256 ? 256 : o.threads;
+    /* Each thread's table is pruned at its share of max_distinct. */
+    size_t share = o.max_distinct / n < 1000 ? 1000 : o.max_distinct / n;
+    counter *c = calloc(n, sizeof *c);
+    if (c == NULL)
+        return w2v_fail_nomem(err, "a vocabulary");
+    int rc = W2V_OK;
+    for (size_t i = 0; i < n && rc == W2V_OK; i++) {
+        c[i].st = (count_state){1, 0, 0};
+        rc = w2v_vocab_new(&c[i].v, err);
     }
-    count_state st = {1, 0, 0};
-    size_t len;
-    for (;;) {
-        rc = w2v_corpus_read(corpus, buf, cap, &len, err);
-        if (rc != W2V_OK || len == 0)
-            break;
-        rc = count_block(v, buf, len, o.max_distinct, &st, err);
-        if (rc != W2V_OK)
-            break;
-    }
-    free(buf);
+    if (rc == W2V_OK)
+        rc = n == 1 ? count_serial(corpus, c, o.max_distinct, err)
+                    : count_parallel(corpus, c, n, share, err);
+    w2v_vocab *v = c[0].v;
+    count_state st = c[0].st;
+    for (size_t i = 1; i < n; i++)
+        w2v_vocab_free(c[i].v);
+    free(c);
     if (rc == W2V_OK)
         rc = w2v_corpus_rewind(corpus, err);
     /* Pruning may have emptied the table: report what the corpus held. */

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -768,4 +769,135 @@ Test(vocab, reserve_keeps_every_word)
     cr_assert_str_eq(w2v_vocab_word(v, 50099), "late49999");
     cr_assert_eq(w2v_vocab_total(v), 100 + 2 * 50000);
     w2v_vocab_free(v);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Counting with several threads                                           */
+
+/*
+ * About 5 MB of text (several of the reader's 1 MB blocks) with a skewed
+ * distribution over 30,000 words, so that every thread sees many blocks
+ * and words of every frequency.
+ */
+static char *skewed_text(size_t *len)
+{
+    size_t cap = 6u << 20, n = 0;
+    char *s = malloc(cap);
+    cr_assert_not_null(s);
+    uint64_t x = 88172645463325252ULL;
+    while (n + 32 < cap - 64) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        /* A log-uniform rank: rank r has probability about 1 / r. */
+        double u = (double)(x >> 11) / 9007199254740992.0;
+        size_t r = (size_t)(exp(u * log(30000.0)));
+        n += (size_t)snprintf(s + n, cap - n, "w%zu%c", r,
+                              (x & 63) == 0 ? '\n' : ' ');
+    }
+    *len = n;
+    return s;
+}
+
+static w2v_vocab *build_threads(const char *path, size_t threads,
+                                uint64_t min_count, size_t max_distinct)
+{
+    w2v_vocab_options o = w2v_vocab_options_default();
+    o.min_count = min_count;
+    o.threads = threads;
+    if (max_distinct)
+        o.max_distinct = max_distinct;
+    w2v_corpus *c = NULL;
+    w2v_error err = {0};
+    cr_assert_eq(w2v_corpus_open(path, &c, &err), W2V_OK, "%s", err.message);
+    w2v_vocab *v = NULL;
+    cr_assert_eq(w2v_vocab_build(c, &o, &v, &err), W2V_OK, "%zu threads: %s",
+                 threads, err.message);
+    w2v_corpus_close(c);
+    return v;
+}
+
+Test(vocab, threads_count_exactly_what_one_thread_counts)
+{
+    size_t len;
+    char *text = skewed_text(&len);
+    char *plain = tu_write_file(NULL, "skewed.txt", text, len);
+    char *gz = tu_write_gzip(NULL, "skewed.txt.gz", text, len);
+    w2v_vocab *one = build_threads(plain, 1, 1, 0);
+    cr_assert_gt(w2v_vocab_size(one), 20000);
+    static const size_t threads[] = {2, 3, 8};
+    for (size_t i = 0; i < 3; i++) {
+        w2v_vocab *v = build_threads(plain, threads[i], 1, 0);
+        expect_same(one, v);
+        w2v_vocab_free(v);
+        v = build_threads(gz, threads[i], 1, 0);
+        expect_same(one, v);
+        w2v_vocab_free(v);
+    }
+    /* min-count applies to the summed counts, not to each thread's. */
+    w2v_vocab *five = build_threads(plain, 1, 5, 0);
+    w2v_vocab *five4 = build_threads(plain, 4, 5, 0);
+    expect_same(five, five4);
+    w2v_vocab_free(five);
+    w2v_vocab_free(five4);
+    w2v_vocab_free(one);
+    free(plain);
+    free(gz);
+    free(text);
+}
+
+Test(vocab, threads_prune_their_own_tables_and_keep_frequent_words)
+{
+    size_t len;
+    uint64_t each;
+    char *text = pruning_text(20, 200000, &len, &each);
+    char *path = tu_write_file(NULL, "prune.txt", text, len);
+    w2v_vocab *v = build_threads(path, 2, 1, 4000);
+    /* Each of the two tables stays near 4000 / 2 distinct words. */
+    cr_assert_leq(w2v_vocab_size(v), 4000 + 2 * 20);
+    for (size_t f = 0; f < 20; f++) {
+        char w[16];
+        snprintf(w, sizeof w, "f%zu", f);
+        int64_t id = find(v, w);
+        cr_assert_geq(id, 0, "%s was pruned", w);
+        cr_assert_lt(id, 20);
+        cr_assert_eq(w2v_vocab_count(v, (size_t)id), each);
+    }
+    w2v_vocab_free(v);
+    free(path);
+    free(text);
+}
+
+Test(vocab, threads_report_a_corrupt_block_like_one_thread)
+{
+    size_t len, gz_len;
+    char *text = skewed_text(&len);
+    unsigned char *gz = tu_gzip_bytes(text, len, &gz_len);
+    /* Damage the compressed stream about two thirds of the way in. */
+    for (size_t i = gz_len * 2 / 3; i < gz_len * 2 / 3 + 64; i++)
+        gz[i] ^= 0x5a;
+    char *path = tu_write_file(NULL, "bad.txt.gz", gz, gz_len);
+    char first[W2V_ERROR_MAX] = "";
+    for (size_t threads = 1; threads <= 4; threads++) {
+        w2v_vocab_options o = w2v_vocab_options_default();
+        o.threads = threads;
+        w2v_corpus *c = NULL;
+        w2v_error err = {0};
+        cr_assert_eq(w2v_corpus_open(path, &c, &err), W2V_OK);
+        w2v_vocab *v = (w2v_vocab *)1;
+        int rc = w2v_vocab_build(c, &o, &v, &err);
+        cr_assert_neq(rc, W2V_OK, "%zu threads accepted a corrupt stream",
+                      threads);
+        cr_assert_null(v);
+        cr_assert(strstr(err.message, "bad.txt.gz") != NULL, "%s",
+                  err.message);
+        if (threads == 1)
+            snprintf(first, sizeof first, "%s", err.message);
+        else
+            cr_assert_str_eq(err.message, first);
+        w2v_corpus_close(c);
+    }
+    free(path);
+    free(gz);
+    free(text);
 }
