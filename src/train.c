@@ -123,7 +123,9 @@ double w2v_train_options_alpha(const w2v_train_options *opt)
 {
     if (opt->alpha > 0)
         return opt->alpha;
-    return opt->arch == W2V_ARCH_CBOW ? 0.1 : 0.05;
+    if (opt->arch == W2V_ARCH_CBOW)
+        return 0.1;
+    return opt->hs ? 0.025 : 0.05;
 }
 
 int w2v_train_options_check(const w2v_train_options *o, w2v_error *err)

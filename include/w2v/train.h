@@ -7,14 +7,14 @@
  * for every target; a learning rate that falls linearly over all epochs
  * down to a floor of 1e-4 times its start.
  *
- * CBOW averages the context vectors and gives each of them the gradient of
- * that average, i.e. the output error divided by the number of context
- * words. (The original word2vec.c adds the undivided error to every context
- * word, which is the gradient of the sum, not of the average it computed.)
- * Since that gradient is smaller, CBOW starts at a rate of 0.1 where
- * word2vec.c starts at 0.05. Skip-gram starts at 0.05 (fastText's default;
- * word2vec.c uses 0.025), which scores 4 points higher on the Google
- * analogies after 5 epochs on a 17M-word corpus (see README.md).
+ * CBOW averages the context vectors; the gradient for each of them is that
+ * of the average, and cbow_step says how far they move along it (see
+ * w2v_cbow_step). CBOW starts at a rate of 0.1 where word2vec.c starts at
+ * 0.05. Skip-gram with negative sampling starts at 0.05 (fastText's
+ * default; word2vec.c uses 0.025), which scores 4 points higher on the
+ * Google analogies after 5 epochs on a 17M-word corpus; with hierarchical
+ * softmax it starts at 0.025, which scores higher with both kernels there
+ * (see README.md).
  *
  * Threads share the two weight matrices without locks (Hogwild); each owns
  * its random generator and scratch buffers. They take blocks of the corpus
@@ -120,7 +120,8 @@ typedef struct w2v_train_options {
     int kernel;          /* enum w2v_kernel, default W2V_KERNEL_BATCHED */
     int cbow_step;       /* enum w2v_cbow_step, default W2V_CBOW_STEP_MEAN */
     int epochs;          /* passes over the corpus, default 5 */
-    double alpha;        /* starting rate; <= 0 = 0.05 skip-gram, 0.1 CBOW */
+    double alpha;        /* starting rate; <= 0 = 0.05 skip-gram (0.025
+                            with hs), 0.1 CBOW */
     int threads;         /* workers; <= 0 = all online cores */
     uint64_t seed;       /* random seed, default 1 */
     w2v_progress_fn progress;  /* may be NULL */
