@@ -184,11 +184,16 @@ void w2v_sigmoid_array(float *v, size_t n);
  * dropped, as in word2vec.c); the noise of a group is drawn while the group
  * before it trains (the first group draws its own, then the next one's), so
  * that its rows are on their way into the cache. Then:
- *   - hierarchical softmax: with s->hs_batched, one batch per target holds
- *     the input vectors of its window against the inner nodes of its path
- *     (one exact gradient step for the window); without, every (context,
- *     target) pair takes the plain kernel's step along the path, one pair
- *     after the other;
+ *   - hierarchical softmax: with s->hs_batched, a target's window is taken
+ *     s->hs_rows context words at a time (W2V_HS_ROWS, 4, by default; 0 =
+ *     the whole window), each batch holding their input vectors against the
+ *     inner nodes of its path: one exact gradient step for those pairs, and
+ *     the path moves before the next rows. Every path starts at the root,
+ *     so a whole window's step (up to 10 rows) pushes the top nodes too far
+ *     at once: on en17m it scored 1.8 points below the pair-by-pair kernel
+ *     on the analogies, 4 rows at a time 0.2 above it, for 5% more time.
+ *     Without hs_batched, every (context, target) pair takes the plain
+ *     kernel's step along the path, one pair after the other;
  *   - negative sampling: one batch holds the input vectors of every position
  *     in the union of the windows against the targets' output vectors and
  *     their noise words, each paired with the contexts of its own target's
@@ -201,13 +206,12 @@ void w2v_sigmoid_array(float *v, size_t n);
  * Measured on a 17M-word corpus: groups of one target train fastest (larger
  * groups compute the zero-weight pairs too); sharing noise words among the
  * targets of a group saves rows but costs accuracy (the few noise rows take
- * a group's gradient at once). Batching the Huffman paths, one target at a
- * time, trained 1.8x as fast as the pairs on en17m and scored 1.2 points
- * fewer analogies (37.2% against 38.4%) in one run: the nodes near the
- * root take a window's gradient at once.
+ * a group's gradient at once). Hierarchical softmax: see hs_rows above.
  * impl picks the batch step. If loss is not NULL, one group in
  * s->loss_every adds its loss and its number of pairs to it.
  */
+#define W2V_HS_ROWS 4   /* context rows per hierarchical-softmax batch */
+
 typedef struct w2v_sg_batch_scratch {
     size_t group;       /* targets per batch */
     size_t max_x;       /* group + 2 * window */
@@ -215,6 +219,8 @@ typedef struct w2v_sg_batch_scratch {
     float **x, **y;     /* (max_x), (max_y) */
     float **hx;         /* (max_x) one target's context rows (HS) */
     int hs_batched;     /* 1: HS as one batch per target, 0: pair by pair */
+    size_t hs_rows;     /* HS: context rows per batch (default W2V_HS_ROWS),
+                           0 = the whole window */
     float *pos, *tot;   /* (max_x * max_y) */
     float *work;        /* (w2v_batch_work_floats(max_x, max_y, dim)) */
     int *win;           /* (group) each target's window */

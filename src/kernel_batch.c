@@ -401,6 +401,7 @@ int w2v_sg_batch_scratch_init(w2v_sg_batch_scratch *s,
     s->work = w2v_alloc_aligned(
         w2v_batch_work_floats(s->max_x, s->max_y, m->dim) * sizeof(float));
     s->loss_every = 64;
+    s->hs_rows = W2V_HS_ROWS;
     if (!s->x || !s->hx || !s->y || !s->pos || !s->tot || !s->win || !s->first ||
         !s->ahead || !s->grad || !s->work)
         return -1;
@@ -465,8 +466,9 @@ static void prefetch_paths(const w2v_kernel_model *m, const uint32_t *sent,
 
 /*
  * Hierarchical softmax, batched: for each target, the input rows of its
- * window against the inner nodes of its path, every pair weighted 1 with
- * label 1 - code (the branch-0 probability, as in the plain kernel).
+ * window, s->hs_rows at a time, against the inner nodes of its path, every
+ * pair weighted 1 with label 1 - code (the branch-0 probability, as in the
+ * plain kernel).
  */
 static float group_hs_batched(const w2v_kernel_model *m,
                               w2v_sg_batch_scratch *s, const sg_group *g,
@@ -492,12 +494,17 @@ static float group_hs_batched(const w2v_kernel_model *m,
             s->y[j] = m->out_hs + (size_t)tree->points[p0 + j] * dim;
             s->pos[j] = 1.0f - (float)tree->codes[p0 + j];
         }
-        for (size_t i = 1; i < nx; i++)
+        size_t rows = s->hs_rows ? s->hs_rows : nx;
+        rows = rows < nx ? rows : nx;
+        for (size_t i = 1; i < rows; i++)
             memcpy(s->pos + i * n, s->pos, n * sizeof *s->pos);
-        for (size_t i = 0; i < nx * n; i++)
+        for (size_t i = 0; i < rows * n; i++)
             s->tot[i] = 1.0f;
-        w2v_batch bt = {s->hx, nx, s->y, n, s->pos, s->tot};
-        l += step(&bt, dim, alpha, s->work, want);
+        for (size_t c0 = 0; c0 < nx; c0 += rows) {
+            size_t k = nx - c0 < rows ? nx - c0 : rows;
+            w2v_batch bt = {s->hx + c0, k, s->y, n, s->pos, s->tot};
+            l += step(&bt, dim, alpha, s->work, want);
+        }
     }
     return l;
 }

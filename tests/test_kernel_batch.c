@@ -419,6 +419,7 @@ static void check_sg_group(int negative, int hs, size_t from, size_t to,
                  0);
     s.loss_every = 1;
     s.hs_batched = hs; /* the pair-by-pair form is not one gradient step */
+    s.hs_rows = 0;     /* nor is a window taken a few rows at a time */
     w2v_rng rng;
     w2v_rng_seed(&rng, seed, 0);
     sg_case c = {sent, len, from, to, {0}, {{0}}, {0}};
@@ -481,6 +482,61 @@ Test(kernel_batch, skipgram_hs_batched_is_the_window_gradient)
         check_sg_group(0, 1, pos, pos + 1, W2V_BATCH_LOOPS, 41 + pos);
     check_sg_group(0, 1, 6, 7, W2V_BATCH_BLAS, 51);
     check_sg_group(0, 1, 11, 12, W2V_BATCH_NAIVE, 52);
+}
+
+/*
+ * Batched hierarchical softmax one context row at a time moves the path
+ * after every pair, as the plain kernel does: the same vectors up to the
+ * order of float sums; and hs_rows > 1 differs from both.
+ */
+Test(kernel_batch, skipgram_hs_one_row_at_a_time_is_the_plain_kernel)
+{
+    static const uint32_t sent[] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8};
+    const size_t len = sizeof sent / sizeof sent[0];
+    const int window = 3;
+    for (size_t r = 0; r < 2; r++) {
+        tiny a, b;
+        tiny_init(&a, 0, 1, 81);
+        tiny_init(&b, 0, 1, 81);
+        w2v_sg_batch_scratch s;
+        cr_assert_eq(w2v_sg_batch_scratch_init(&s, &a.km, 1, window), 0);
+        cr_assert_eq(s.hs_rows, W2V_HS_ROWS);
+        s.hs_batched = 1;
+        s.hs_rows = r == 0 ? 1 : 4;
+        w2v_rng ra, rb;
+        w2v_rng_seed(&ra, 81, 0);
+        rb = ra;
+        w2v_kernel_skipgram_batched(&a.km, &s, &ra, sent, len, 0, len, window,
+                                    ALPHA, W2V_BATCH_LOOPS, NULL);
+        w2v_kernel_scratch ps;
+        ps.h = malloc(TDIM * sizeof(float));
+        ps.grad = malloc(TDIM * sizeof(float));
+        ps.ids = malloc(sizeof(uint32_t));
+        cr_assert(ps.h && ps.grad && ps.ids);
+        for (size_t pos = 0; pos < len; pos++) {
+            int win = window - (int)w2v_rng_below(&rb, (uint32_t)window);
+            w2v_kernel_skipgram(&b.km, &ps, &rb, sent, len, pos, win, ALPHA,
+                                NULL);
+        }
+        double worst = 0;
+        for (size_t k = 0; k < a.n_params; k++) {
+            double d = fabs((double)a.p[k] - b.p[k]) /
+                       (fabs((double)b.p[k]) + 1e-3);
+            worst = d > worst ? d : worst;
+        }
+        if (r == 0)
+            cr_assert_lt(worst, 1e-5, "hs_rows 1: relative difference %g",
+                         worst);
+        else
+            cr_assert_gt(worst, 1e-4, "hs_rows 4 moved like the pairs (%g)",
+                         worst);
+        free(ps.h);
+        free(ps.grad);
+        free(ps.ids);
+        w2v_sg_batch_scratch_free(&s);
+        tiny_free(&a);
+        tiny_free(&b);
+    }
 }
 
 Test(kernel_batch, skipgram_hs_pair_by_pair_is_the_plain_kernel)
