@@ -146,6 +146,18 @@ static void lincomb4(float *d, const float *const *r, const float *c,
     const float *r0 = r[0], *r1 = r[1], *r2 = r[2], *r3 = r[3];
     float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
     size_t k = 0;
+#ifdef W2V_HAVE_V16
+    {
+        w2v_v16 v0 = w2v_v16_set1(c0), v1 = w2v_v16_set1(c1);
+        w2v_v16 v2 = w2v_v16_set1(c2), v3 = w2v_v16_set1(c3);
+        for (; k + 16 <= dim; k += 16) {
+            w2v_v16 a = acc ? w2v_v16_load(d + k) : w2v_v16_set1(0);
+            a += v0 * w2v_v16_load(r0 + k) + v1 * w2v_v16_load(r1 + k);
+            a += v2 * w2v_v16_load(r2 + k) + v3 * w2v_v16_load(r3 + k);
+            w2v_v16_store(d + k, a);
+        }
+    }
+#endif
 #ifdef W2V_HAVE_V8
     w2v_v8 v0 = w2v_v8_set1(c0), v1 = w2v_v8_set1(c1);
     w2v_v8 v2 = w2v_v8_set1(c2), v3 = w2v_v8_set1(c3);
@@ -174,6 +186,16 @@ static void lincomb2(float *d, const float *const *r, const float *c,
     const float *r0 = r[0], *r1 = r[1];
     float c0 = c[0], c1 = c[1];
     size_t k = 0;
+#ifdef W2V_HAVE_V16
+    {
+        w2v_v16 v0 = w2v_v16_set1(c0), v1 = w2v_v16_set1(c1);
+        for (; k + 16 <= dim; k += 16) {
+            w2v_v16 a = acc ? w2v_v16_load(d + k) : w2v_v16_set1(0);
+            a += v0 * w2v_v16_load(r0 + k) + v1 * w2v_v16_load(r1 + k);
+            w2v_v16_store(d + k, a);
+        }
+    }
+#endif
 #ifdef W2V_HAVE_V8
     w2v_v8 v0 = w2v_v8_set1(c0), v1 = w2v_v8_set1(c1);
     for (; k + 8 <= dim; k += 8) {
@@ -195,6 +217,15 @@ static void lincomb2(float *d, const float *const *r, const float *c,
 static void lincomb1(float *d, const float *r, float c, size_t dim, int acc)
 {
     size_t k = 0;
+#ifdef W2V_HAVE_V16
+    {
+        w2v_v16 v = w2v_v16_set1(c);
+        for (; k + 16 <= dim; k += 16) {
+            w2v_v16 a = acc ? w2v_v16_load(d + k) : w2v_v16_set1(0);
+            w2v_v16_store(d + k, a + v * w2v_v16_load(r + k));
+        }
+    }
+#endif
 #ifdef W2V_HAVE_V8
     w2v_v8 v = w2v_v8_set1(c);
     for (; k + 8 <= dim; k += 8) {
@@ -226,6 +257,34 @@ static void lincomb(float *d, const float *const *r, const float *c,
         memset(d, 0, dim * sizeof *d);
 }
 
+/* x . y with the widest vectors there are, for the columns left over. */
+static float dot1(const float *x, const float *y, size_t dim)
+{
+    size_t k = 0;
+    float s = 0;
+#ifdef W2V_HAVE_V16
+    {
+        w2v_v16 a = w2v_v16_set1(0);
+        for (; k + 16 <= dim; k += 16)
+            a += w2v_v16_load(x + k) * w2v_v16_load(y + k);
+        s = w2v_v16_sum(a);
+    }
+#endif
+#ifdef W2V_HAVE_V8
+    if (k + 8 <= dim) {
+        s += w2v_v8_sum(w2v_v8_load(x + k) * w2v_v8_load(y + k));
+        k += 8;
+    }
+    if (k + 4 <= dim) {
+        s += w2v_v4_sum(w2v_v4_load(x + k) * w2v_v4_load(y + k));
+        k += 4;
+    }
+#endif
+    for (; k < dim; k++)
+        s += x[k] * y[k];
+    return s;
+}
+
 /* out[j] = x . y[j] for j < n, four rows of y per pass over x. */
 static void dots(const float *x, float *const *y, size_t n, size_t dim,
                  float *out)
@@ -234,8 +293,25 @@ static void dots(const float *x, float *const *y, size_t n, size_t dim,
 #ifdef W2V_HAVE_V8
     for (; j + 4 <= n; j += 4) {
         const float *y0 = y[j], *y1 = y[j + 1], *y2 = y[j + 2], *y3 = y[j + 3];
-        w2v_v8 a0 = w2v_v8_set1(0), a1 = a0, a2 = a0, a3 = a0;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         size_t k = 0;
+#ifdef W2V_HAVE_V16
+        {
+            w2v_v16 b0 = w2v_v16_set1(0), b1 = b0, b2 = b0, b3 = b0;
+            for (; k + 16 <= dim; k += 16) {
+                w2v_v16 xv = w2v_v16_load(x + k);
+                b0 += xv * w2v_v16_load(y0 + k);
+                b1 += xv * w2v_v16_load(y1 + k);
+                b2 += xv * w2v_v16_load(y2 + k);
+                b3 += xv * w2v_v16_load(y3 + k);
+            }
+            s0 = w2v_v16_sum(b0);
+            s1 = w2v_v16_sum(b1);
+            s2 = w2v_v16_sum(b2);
+            s3 = w2v_v16_sum(b3);
+        }
+#endif
+        w2v_v8 a0 = w2v_v8_set1(0), a1 = a0, a2 = a0, a3 = a0;
         for (; k + 8 <= dim; k += 8) {
             w2v_v8 xv = w2v_v8_load(x + k);
             a0 += xv * w2v_v8_load(y0 + k);
@@ -243,8 +319,10 @@ static void dots(const float *x, float *const *y, size_t n, size_t dim,
             a2 += xv * w2v_v8_load(y2 + k);
             a3 += xv * w2v_v8_load(y3 + k);
         }
-        float s0 = w2v_v8_sum(a0), s1 = w2v_v8_sum(a1);
-        float s2 = w2v_v8_sum(a2), s3 = w2v_v8_sum(a3);
+        s0 += w2v_v8_sum(a0);
+        s1 += w2v_v8_sum(a1);
+        s2 += w2v_v8_sum(a2);
+        s3 += w2v_v8_sum(a3);
         if (k + 4 <= dim) {
             w2v_v4 xv = w2v_v4_load(x + k);
             s0 += w2v_v4_sum(xv * w2v_v4_load(y0 + k));
@@ -266,7 +344,7 @@ static void dots(const float *x, float *const *y, size_t n, size_t dim,
     }
 #endif
     for (; j < n; j++)
-        out[j] = w2v_dot(x, y[j], dim);
+        out[j] = dot1(x, y[j], dim);
 }
 
 float w2v_batch_step(const w2v_batch *b, size_t dim, float alpha,

@@ -288,11 +288,18 @@ static size_t scan_matrix(const float *v, size_t cells, uint64_t *sum)
 /* ---------------------------------------------------------------------- */
 /* Native format: saving                                                   */
 
+/* What saving reads: a vocabulary and its rows, a model's or any other. */
+typedef struct matrix_view {
+    const w2v_vocab *vocab;
+    const float *vectors;  /* (size of vocab, dim) */
+    size_t dim;
+} matrix_view;
+
 /*
  * The vocabulary section of m (n u64 counts, then u32 length + bytes per
  * word) in a new buffer *out of *bytes bytes, owned by the caller.
  */
-static int vocab_section(const w2v_model *m, unsigned char **out,
+static int vocab_section(const matrix_view *m, unsigned char **out,
                          size_t *bytes, w2v_error *err)
 {
     *out = NULL;
@@ -322,13 +329,14 @@ static int vocab_section(const w2v_model *m, unsigned char **out,
     return W2V_OK;
 }
 
-static int save_native(const w2v_model *m, const char *path, w2v_error *err)
+static int save_native(const matrix_view *m, const char *path,
+                       w2v_error *err)
 {
     if (!host_is_little_endian())
         return w2v_fail(err, W2V_ERR_ARG, "%s: the native format is "
                         "little-endian and this host is not: save the "
                         "model as binary instead", path);
-    size_t n = w2v_model_size(m), dim = m->dim;
+    size_t n = w2v_vocab_size(m->vocab), dim = m->dim;
     if (n == 0)
         return w2v_fail(err, W2V_ERR_EMPTY, "%s: a model without words "
                         "cannot be saved in the native format", path);
@@ -394,14 +402,14 @@ const char *w2v_format_name(int format)
     }
 }
 
-int w2v_model_save(const w2v_model *m, const char *path, int format,
-                   w2v_error *err)
+static int save_view(const matrix_view *m, const char *path, int format,
+                     w2v_error *err)
 {
     if (format == W2V_FORMAT_NATIVE)
         return save_native(m, path, err);
     if (format != W2V_FORMAT_BINARY && format != W2V_FORMAT_TEXT)
         return w2v_fail(err, W2V_ERR_ARG, "unknown model format %d", format);
-    size_t n = w2v_model_size(m), dim = m->dim;
+    size_t n = w2v_vocab_size(m->vocab), dim = m->dim;
     unsigned char *row = malloc(dim * 4);
     if (row == NULL)
         return w2v_fail_nomem(err, "a row buffer");
@@ -429,6 +437,23 @@ int w2v_model_save(const w2v_model *m, const char *path, int format,
     }
     free(row);
     return w2v_outfile_commit(&o, err);
+}
+
+int w2v_model_save(const w2v_model *m, const char *path, int format,
+                   w2v_error *err)
+{
+    matrix_view v = {m->vocab, m->vectors, m->dim};
+    return save_view(&v, path, format, err);
+}
+
+int w2v_model_save_matrix(const w2v_vocab *vocab, const float *rows,
+                          size_t dim, const char *path, int format,
+                          w2v_error *err)
+{
+    if (dim == 0 || (rows == NULL && w2v_vocab_size(vocab) > 0))
+        return w2v_fail(err, W2V_ERR_ARG, "%s: no matrix to save", path);
+    matrix_view v = {vocab, rows, dim};
+    return save_view(&v, path, format, err);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -11,10 +11,8 @@
 
 void w2v_alias_free(w2v_alias *a)
 {
-    free(a->prob);
-    free(a->alias);
-    a->prob = NULL;
-    a->alias = NULL;
+    free(a->col);
+    a->col = NULL;
     a->n = 0;
 }
 
@@ -22,8 +20,7 @@ int w2v_alias_init_weights(w2v_alias *a, const double *w, size_t n,
                            w2v_error *err)
 {
     a->n = 0;
-    a->prob = NULL;
-    a->alias = NULL;
+    a->col = NULL;
     if (n == 0 || n > UINT32_MAX)
         return w2v_fail(err, W2V_ERR_ARG, "alias table of %zu words", n);
     double sum = 0;
@@ -39,9 +36,8 @@ int w2v_alias_init_weights(w2v_alias *a, const double *w, size_t n,
     double *scaled = malloc(n * sizeof *scaled);
     uint32_t *small = malloc(n * sizeof *small);
     uint32_t *large = malloc(n * sizeof *large);
-    a->prob = malloc(n * sizeof *a->prob);
-    a->alias = malloc(n * sizeof *a->alias);
-    if (!scaled || !small || !large || !a->prob || !a->alias) {
+    a->col = malloc(n * sizeof *a->col);
+    if (!scaled || !small || !large || !a->col) {
         free(scaled);
         free(small);
         free(large);
@@ -60,8 +56,8 @@ int w2v_alias_init_weights(w2v_alias *a, const double *w, size_t n,
     while (ns > 0 && nl > 0) {
         uint32_t s = small[--ns], l = large[nl - 1];
         double p = scaled[s] * 4294967296.0;
-        a->prob[s] = p >= 4294967295.0 ? UINT32_MAX : (uint32_t)p;
-        a->alias[s] = l;
+        a->col[s].prob = p >= 4294967295.0 ? UINT32_MAX : (uint32_t)p;
+        a->col[s].alias = l;
         scaled[l] -= 1.0 - scaled[s];
         if (scaled[l] < 1.0) {
             nl--;
@@ -71,13 +67,13 @@ int w2v_alias_init_weights(w2v_alias *a, const double *w, size_t n,
     /* Left-overs are 1 up to rounding: always keep their own word. */
     while (nl > 0) {
         uint32_t l = large[--nl];
-        a->prob[l] = UINT32_MAX;
-        a->alias[l] = l;
+        a->col[l].prob = UINT32_MAX;
+        a->col[l].alias = l;
     }
     while (ns > 0) {
         uint32_t s = small[--ns];
-        a->prob[s] = UINT32_MAX;
-        a->alias[s] = s;
+        a->col[s].prob = UINT32_MAX;
+        a->col[s].alias = s;
     }
     a->n = n;
     free(scaled);

@@ -22,10 +22,15 @@
 #include "w2v/error.h"
 #include "w2v/vocab.h"
 
+/* One column: both halves of a draw are in the same 8 bytes (one miss). */
+typedef struct w2v_alias_col {
+    uint32_t prob;    /* P(keep column i) scaled to 2^32, capped */
+    uint32_t alias;   /* the other word of column i */
+} w2v_alias_col;
+
 typedef struct w2v_alias {
     size_t n;
-    uint32_t *prob;   /* (n) P(keep column i) scaled to 2^32, capped */
-    uint32_t *alias;  /* (n) the other word of column i */
+    w2v_alias_col *col;  /* (n) */
 } w2v_alias;
 
 /* Builds the table for weights c(i)^power over the vocabulary's counts. */
@@ -43,7 +48,8 @@ static inline uint32_t w2v_alias_draw(const w2v_alias *a, w2v_rng *r)
     uint64_t x = w2v_rng_next(r);
     uint32_t col = (uint32_t)(((x >> 32) * (uint64_t)a->n) >> 32);
     /* Full columns are their own alias, so the cap costs nothing. */
-    return (uint32_t)x < a->prob[col] ? col : a->alias[col];
+    w2v_alias_col c = a->col[col];
+    return (uint32_t)x < c.prob ? col : c.alias;
 }
 
 /*

@@ -51,6 +51,40 @@ static inline float w2v_v8_sum(w2v_v8 v)
 }
 
 /*
+ * Sixteen floats, where the target has 512-bit vectors (AVX-512): the
+ * batched kernels take rows 16 floats at a time first, then 8, then 4.
+ */
+#if defined(__AVX512F__)
+#define W2V_HAVE_V16 1
+typedef float w2v_v16 __attribute__((vector_size(64)));
+typedef float w2v_v16u __attribute__((vector_size(64), aligned(4), may_alias));
+
+static inline w2v_v16 w2v_v16_load(const float *p)
+{
+    return *(const w2v_v16u *)p;
+}
+
+static inline void w2v_v16_store(float *p, w2v_v16 v)
+{
+    *(w2v_v16u *)p = v;
+}
+
+static inline w2v_v16 w2v_v16_set1(float a)
+{
+    w2v_v16 v = {a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a};
+    return v;
+}
+
+static inline float w2v_v16_sum(w2v_v16 v)
+{
+    float s[8];
+    for (int i = 0; i < 8; i++)
+        s[i] = v[i] + v[i + 8];
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+#endif
+
+/*
  * Four floats, for the last four of a row whose width is 4 more than a
  * multiple of 8 (100 and 300, the common sizes): one vector step instead
  * of four scalar ones.

@@ -333,6 +333,12 @@ int w2v_trainer_model(const w2v_trainer *t, w2v_model **out, w2v_error *err)
     return W2V_OK;
 }
 
+int w2v_trainer_save(const w2v_trainer *t, const char *path, int format,
+                     w2v_error *err)
+{
+    return w2v_model_save_matrix(t->vocab, t->in, t->dim, path, format, err);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Workers                                                                 */
 

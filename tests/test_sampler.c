@@ -46,10 +46,10 @@ static double *table_probs(const w2v_alias *a)
     double *p = calloc(a->n, sizeof *p);
     cr_assert_not_null(p);
     for (size_t col = 0; col < a->n; col++) {
-        double own = ((double)a->prob[col] + 1.0) / 4294967296.0;
-        cr_assert_lt(a->alias[col], a->n);
+        double own = ((double)a->col[col].prob + 1.0) / 4294967296.0;
+        cr_assert_lt(a->col[col].alias, a->n);
         p[col] += own / (double)a->n;
-        p[a->alias[col]] += (1.0 - own) / (double)a->n;
+        p[a->col[col].alias] += (1.0 - own) / (double)a->n;
     }
     return p;
 }
@@ -144,7 +144,7 @@ Test(sampler, unigram_power_three_quarters)
     free(exact);
     free(want);
     w2v_alias_free(&a);
-    cr_assert_null(a.prob);
+    cr_assert_null(a.col);
     cr_assert_eq(a.n, 0);
     w2v_vocab_free(v);
     free(counts);
@@ -222,9 +222,9 @@ Test(sampler, bad_weights_rejected)
     const double inf_w[] = {1, INFINITY, 2};
     cr_assert_eq(w2v_alias_init_weights(&a, zeros, 0, &err), W2V_ERR_ARG);
     cr_assert_eq(w2v_alias_init_weights(&a, zeros, 3, &err), W2V_ERR_ARG);
-    cr_assert_null(a.prob);
+    cr_assert_null(a.col);
     cr_assert_eq(w2v_alias_init_weights(&a, negative, 3, &err), W2V_ERR_ARG);
-    cr_assert_null(a.prob);
+    cr_assert_null(a.col);
     cr_assert_eq(w2v_alias_init_weights(&a, nan_w, 3, &err), W2V_ERR_ARG);
     cr_assert_eq(w2v_alias_init_weights(&a, inf_w, 3, &err), W2V_ERR_ARG);
     cr_assert_eq(err.code, W2V_ERR_ARG);

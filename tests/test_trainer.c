@@ -290,3 +290,58 @@ Test(trainer, gzip_and_plain_give_the_same_vectors)
     free(gz);
     free(text);
 }
+
+/*
+ * w2v_trainer_save writes straight from the trainer's matrix: the same
+ * bytes, in every format, as copying it into a model and saving that.
+ */
+Test(trainer, save_writes_what_the_model_copy_writes)
+{
+    char *path = planted_corpus(300, 5);
+    w2v_train_options o = small_options();
+    o.epochs = 1;
+    w2v_error err = {0};
+    w2v_corpus *c;
+    w2v_vocab *v;
+    w2v_trainer *t;
+    w2v_model *m;
+    cr_assert_eq(w2v_corpus_open(path, &c, &err), W2V_OK, "%s", err.message);
+    cr_assert_eq(w2v_vocab_build(c, NULL, &v, &err), W2V_OK, "%s",
+                 err.message);
+    cr_assert_eq(w2v_trainer_new(&o, v, &t, &err), W2V_OK, "%s",
+                 err.message);
+    cr_assert_eq(w2v_trainer_run(t, c, &err), W2V_OK, "%s", err.message);
+    cr_assert_eq(w2v_trainer_model(t, &m, &err), W2V_OK, "%s", err.message);
+    static const int formats[] = {W2V_FORMAT_BINARY, W2V_FORMAT_TEXT,
+                                  W2V_FORMAT_NATIVE};
+    for (size_t f = 0; f < 3; f++) {
+        char *a = tu_path(tu_scratch(), "copy.model");
+        char *b = tu_path(tu_scratch(), "direct.model");
+        cr_assert_eq(w2v_model_save(m, a, formats[f], &err), W2V_OK, "%s",
+                     err.message);
+        cr_assert_eq(w2v_trainer_save(t, b, formats[f], &err), W2V_OK, "%s",
+                     err.message);
+        size_t la, lb;
+        char *da = tu_read_file(a, &la), *db = tu_read_file(b, &lb);
+        cr_assert_gt(la, 0);
+        cr_assert_eq(la, lb, "format %d: %zu and %zu bytes", formats[f], la,
+                     lb);
+        cr_assert_eq(memcmp(da, db, la), 0, "format %d differs", formats[f]);
+        free(da);
+        free(db);
+        free(a);
+        free(b);
+    }
+    /* No matrix is an error, not a crash. */
+    cr_assert_eq(w2v_model_save_matrix(v, NULL, 24, "x.bin",
+                                       W2V_FORMAT_BINARY, &err),
+                 W2V_ERR_ARG);
+    cr_assert_eq(w2v_model_save_matrix(v, w2v_model_vector(m, 0), 0, "x.bin",
+                                       W2V_FORMAT_BINARY, &err),
+                 W2V_ERR_ARG);
+    w2v_model_free(m);
+    w2v_trainer_free(t);
+    w2v_vocab_free(v);
+    w2v_corpus_close(c);
+    free(path);
+}

@@ -216,7 +216,7 @@ static int get_vocab(const settings *s, w2v_corpus *corpus, w2v_vocab **v,
 }
 
 static void print_summary(const settings *s, const w2v_vocab *v,
-                          double seconds, const w2v_model *m)
+                          double seconds)
 {
     char words[32], vsz[32], rate[32], el[32];
     uint64_t done = w2v_vocab_total(v) * (uint64_t)s->train.epochs;
@@ -229,7 +229,7 @@ static void print_summary(const settings *s, const w2v_vocab *v,
             "words/s; wrote %s: %s words x %zu, %s\n", words,
             s->train.epochs, s->resumed_words ? ", resumed" : "", el,
             seconds, rate, s->output, vsz,
-            w2v_model_dim(m), w2v_format_name(s->format));
+            s->train.dim, w2v_format_name(s->format));
 }
 
 /* The checkpoint callback: writes -checkpoint; a failure is a warning. */
@@ -295,15 +295,12 @@ static int save_interrupted(const settings *s, w2v_trainer *t,
     else if (ck != NULL)
         fprintf(stderr, "w2v-train: checkpoint not written: %s\n",
                 err.message);
-    w2v_model *m = NULL;
-    if (w2v_trainer_model(t, &m, &err) == W2V_OK &&
-        w2v_model_save(m, s->output, s->format, &err) == W2V_OK)
+    if (w2v_trainer_save(t, s->output, s->format, &err) == W2V_OK)
         fprintf(stderr, "w2v-train: vectors so far written to %s\n",
                 s->output);
     else
         fprintf(stderr, "w2v-train: vectors not written: %s\n",
                 err.message);
-    w2v_model_free(m);
     return 128 + sig;
 }
 
@@ -322,7 +319,6 @@ static int run(settings *s)
     w2v_corpus *corpus = NULL;
     w2v_vocab *vocab = NULL;
     w2v_trainer *t = NULL;
-    w2v_model *m = NULL;
     w2v_checkpoint *ck = NULL;
     int status = CLI_EXIT_FAIL;
     progress_state ps;
@@ -385,21 +381,19 @@ static int run(settings *s)
         goto done;
     }
     if (rc != W2V_OK ||
-        w2v_trainer_model(t, &m, &err) != W2V_OK ||
-        w2v_model_save(m, s->output, s->format, &err) != W2V_OK)
+        w2v_trainer_save(t, s->output, s->format, &err) != W2V_OK)
         goto done;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!s->quiet)
         print_summary(s, vocab, (double)(t1.tv_sec - t0.tv_sec) +
-                                    1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
-                      m);
+                                    1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     status = CLI_EXIT_OK;
 done:
     if (status == CLI_EXIT_FAIL)
         fail(&err);
     signal_trainer = NULL;
     w2v_checkpoint_free(ck);
-    w2v_model_free(m);
+
     w2v_trainer_free(t);
     w2v_vocab_free(vocab);
     w2v_corpus_close(corpus);

@@ -125,6 +125,15 @@ int w2v_model_save(const w2v_model *m, const char *path, int format,
                    w2v_error *err);
 
 /*
+ * The same for a matrix that is not a model: rows[i * dim, (i + 1) * dim)
+ * is the vector of word i of vocab, for every word. Nothing is copied, so a
+ * trainer's matrix can be written without holding it twice.
+ */
+int w2v_model_save_matrix(const w2v_vocab *vocab, const float *rows,
+                          size_t dim, const char *path, int format,
+                          w2v_error *err);
+
+/*
  * Reads a model in any of the three formats, told apart by the content:
  * the native magic, else word2vec text or binary. Counts are not stored in
  * the word2vec formats; the loaded vocabulary then gives each word a count

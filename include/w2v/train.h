@@ -172,6 +172,13 @@ void w2v_trainer_stop(w2v_trainer *t);
 /* The learned input vectors as a new model (a copy; the caller frees it). */
 int w2v_trainer_model(const w2v_trainer *t, w2v_model **out, w2v_error *err);
 
+/*
+ * Writes the learned input vectors as w2v_model_save does, straight from
+ * the trainer's matrix (no copy). Call it while no run is in progress.
+ */
+int w2v_trainer_save(const w2v_trainer *t, const char *path, int format,
+                     w2v_error *err);
+
 #ifdef __cplusplus
 }
 #endif
