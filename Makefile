@@ -110,7 +110,13 @@ $(READER_BENCH): tools/bench/reader-bench.c $(BUILD)/libw2v.a $(wildcard include
 	mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libw2v.a $(LDLIBS)
 
-bench: all $(READER_BENCH)
+ROW_BENCH := $(BUILD)/bench/row-bench
+
+$(ROW_BENCH): tools/bench/row-bench.c
+	mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $<
+
+bench: all $(READER_BENCH) $(ROW_BENCH)
 	$(PYTHON) tools/bench/bench.py --w2v-train $(BUILD)/bin/w2v-train --reader-bench $(READER_BENCH) \
 	  $(if $(BENCH_CORPUS),--corpus $(BENCH_CORPUS)) --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench.md $(BENCH_ARGS)
 
