@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "kernel.h"
 #include "rng.h"
@@ -261,10 +260,7 @@ int w2v_trainer_new(const w2v_train_options *opt, const w2v_vocab *vocab,
     t->opt = *opt;
     t->dim = opt->dim;
     t->alpha0 = (float)w2v_train_options_alpha(opt);
-    t->threads = opt->threads > 0 ? opt->threads
-                                  : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (t->threads < 1)
-        t->threads = 1;
+    t->threads = opt->threads > 0 ? opt->threads : (int)w2v_online_cores();
     rc = w2v_vocab_clone(vocab, &t->vocab, err);
     if (rc == W2V_OK) {
         t->n_words = w2v_vocab_size(t->vocab);

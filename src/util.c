@@ -247,3 +247,9 @@ void w2v_outfile_abort(w2v_outfile *o)
         unlink(o->tmp_path);
     outfile_reset(o);
 }
+
+size_t w2v_online_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
+}

@@ -63,4 +63,7 @@ void w2v_outfile_abort(w2v_outfile *o);
 /* strdup that reports failure through err. */
 char *w2v_strdup(const char *s, w2v_error *err);
 
+/* The number of online cores, at least 1: what "0 threads" stands for. */
+size_t w2v_online_cores(void);
+
 #endif /* W2V_UTIL_H */

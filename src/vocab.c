@@ -520,26 +520,22 @@ static void *count_worker(void *arg)
     size_t cap = 1 << 20, len = 0;
     char *buf = malloc(cap);
     w2v_error err = {0};
-    pthread_mutex_lock(&job->lock);
-    if (buf == NULL)
-        count_failed(job, w2v_fail_nomem(&err, "a read buffer"), &err);
-    pthread_mutex_unlock(&job->lock);
-    for (int rc = buf ? W2V_OK : W2V_ERR_NOMEM; rc == W2V_OK;) {
+    int rc = buf ? W2V_OK : w2v_fail_nomem(&err, "a read buffer");
+    while (rc == W2V_OK) {
         pthread_mutex_lock(&job->lock);
         if (job->rc != W2V_OK)
             rc = job->rc;
-        else if ((rc = w2v_corpus_read(job->corpus, buf, cap, &len, &err)) !=
-                 W2V_OK)
-            count_failed(job, rc, &err);
+        else
+            rc = w2v_corpus_read(job->corpus, buf, cap, &len, &err);
         pthread_mutex_unlock(&job->lock);
         if (rc != W2V_OK || len == 0)
             break;
         rc = count_block(c->v, buf, len, job->max_distinct, &c->st, &err);
-        if (rc != W2V_OK) {
-            pthread_mutex_lock(&job->lock);
-            count_failed(job, rc, &err);
-            pthread_mutex_unlock(&job->lock);
-        }
+    }
+    if (rc != W2V_OK) {
+        pthread_mutex_lock(&job->lock);
+        count_failed(job, rc, &err);  /* keeps the first one only */
+        pthread_mutex_unlock(&job->lock);
     }
     free(buf);
     return NULL;
@@ -559,17 +555,21 @@ static int merge_counts(w2v_vocab *dst, const w2v_vocab *src, w2v_error *err)
 
 /*
  * Counts the corpus with n threads into c[0] (whose st then holds the
- * totals). Every c[i].v must be a new vocabulary.
+ * totals); with n == 1, in this thread. Every c[i].v must be a new
+ * vocabulary.
  */
-static int count_parallel(w2v_corpus *corpus, counter *c, size_t n,
-                          size_t max_distinct, w2v_error *err)
+static int count_corpus(w2v_corpus *corpus, counter *c, size_t n,
+                        size_t max_distinct, w2v_error *err)
 {
     count_job job = {.corpus = corpus, .max_distinct = max_distinct,
                      .rc = W2V_OK};
     pthread_mutex_init(&job.lock, NULL);
-    pthread_t *tid = malloc(n * sizeof *tid);
+    pthread_t *tid = n > 1 ? malloc(n * sizeof *tid) : NULL;
     size_t started = 0;
-    if (tid == NULL)
+    if (n == 1) {
+        c[0].job = &job;
+        count_worker(&c[0]);
+    } else if (tid == NULL)
         count_failed(&job, w2v_fail_nomem(err, "counting threads"), err);
     for (; tid != NULL && started < n; started++) {
         c[started].job = &job;
@@ -606,27 +606,6 @@ static int count_parallel(w2v_corpus *corpus, counter *c, size_t n,
     return W2V_OK;
 }
 
-/* The counting pass in this thread alone. */
-static int count_serial(w2v_corpus *corpus, counter *c, size_t max_distinct,
-                        w2v_error *err)
-{
-    size_t cap = 1 << 20, len;
-    char *buf = malloc(cap);
-    if (buf == NULL)
-        return w2v_fail_nomem(err, "a read buffer");
-    int rc;
-    for (;;) {
-        rc = w2v_corpus_read(corpus, buf, cap, &len, err);
-        if (rc != W2V_OK || len == 0)
-            break;
-        rc = count_block(c->v, buf, len, max_distinct, &c->st, err);
-        if (rc != W2V_OK)
-            break;
-    }
-    free(buf);
-    return rc;
-}
-
 int w2v_vocab_build(w2v_corpus *corpus, const w2v_vocab_options *opt,
                     w2v_vocab **out, w2v_error *err)
 {
@@ -634,7 +613,8 @@ int w2v_vocab_build(w2v_corpus *corpus, const w2v_vocab_options *opt,
     w2v_vocab_options o = opt ? *opt : w2v_vocab_options_default();
     if (o.max_distinct < 1000)
         o.max_distinct = 1000;
-    size_t n = o.threads < 1 ? 1 : o.threads > 256 ? 256 : o.threads;
+    size_t n = o.threads > 0 ? o.threads : w2v_online_cores();
+    n = n > 256 ? 256 : n;
     /* Each thread's table is pruned at its share of max_distinct. */
     size_t share = o.max_distinct / n < 1000 ? 1000 : o.max_distinct / n;
     counter *c = calloc(n, sizeof *c);
@@ -646,8 +626,7 @@ int w2v_vocab_build(w2v_corpus *corpus, const w2v_vocab_options *opt,
         rc = w2v_vocab_new(&c[i].v, err);
     }
     if (rc == W2V_OK)
-        rc = n == 1 ? count_serial(corpus, c, o.max_distinct, err)
-                    : count_parallel(corpus, c, n, share, err);
+        rc = count_corpus(corpus, c, n, share, err);
     w2v_vocab *v = c[0].v;
     count_state st = c[0].st;
     for (size_t i = 1; i < n; i++)

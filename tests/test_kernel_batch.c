@@ -484,6 +484,25 @@ Test(kernel_batch, skipgram_hs_batched_is_the_window_gradient)
     check_sg_group(0, 1, 11, 12, W2V_BATCH_NAIVE, 52);
 }
 
+/* The plain skip-gram kernel over every target of sent, windows from rng. */
+static void plain_skipgram(tiny *t, w2v_rng *rng, const uint32_t *sent,
+                           size_t len, int window)
+{
+    w2v_kernel_scratch ps;
+    ps.h = malloc(TDIM * sizeof(float));
+    ps.grad = malloc(TDIM * sizeof(float));
+    ps.ids = malloc(sizeof(uint32_t));
+    cr_assert(ps.h && ps.grad && ps.ids);
+    for (size_t pos = 0; pos < len; pos++) {
+        int win = window - (int)w2v_rng_below(rng, (uint32_t)window);
+        w2v_kernel_skipgram(&t->km, &ps, rng, sent, len, pos, win, ALPHA,
+                            NULL);
+    }
+    free(ps.h);
+    free(ps.grad);
+    free(ps.ids);
+}
+
 /*
  * Batched hierarchical softmax one context row at a time moves the path
  * after every pair, as the plain kernel does: the same vectors up to the
@@ -508,16 +527,7 @@ Test(kernel_batch, skipgram_hs_one_row_at_a_time_is_the_plain_kernel)
         rb = ra;
         w2v_kernel_skipgram_batched(&a.km, &s, &ra, sent, len, 0, len, window,
                                     ALPHA, W2V_BATCH_LOOPS, NULL);
-        w2v_kernel_scratch ps;
-        ps.h = malloc(TDIM * sizeof(float));
-        ps.grad = malloc(TDIM * sizeof(float));
-        ps.ids = malloc(sizeof(uint32_t));
-        cr_assert(ps.h && ps.grad && ps.ids);
-        for (size_t pos = 0; pos < len; pos++) {
-            int win = window - (int)w2v_rng_below(&rb, (uint32_t)window);
-            w2v_kernel_skipgram(&b.km, &ps, &rb, sent, len, pos, win, ALPHA,
-                                NULL);
-        }
+        plain_skipgram(&b, &rb, sent, len, window);
         double worst = 0;
         for (size_t k = 0; k < a.n_params; k++) {
             double d = fabs((double)a.p[k] - b.p[k]) /
@@ -530,9 +540,6 @@ Test(kernel_batch, skipgram_hs_one_row_at_a_time_is_the_plain_kernel)
         else
             cr_assert_gt(worst, 1e-4, "hs_rows 4 moved like the pairs (%g)",
                          worst);
-        free(ps.h);
-        free(ps.grad);
-        free(ps.ids);
         w2v_sg_batch_scratch_free(&s);
         tiny_free(&a);
         tiny_free(&b);
@@ -556,20 +563,8 @@ Test(kernel_batch, skipgram_hs_pair_by_pair_is_the_plain_kernel)
     rb = ra;
     w2v_kernel_skipgram_batched(&a.km, &s, &ra, sent, len, 0, len, window,
                                 ALPHA, W2V_BATCH_LOOPS, NULL);
-    w2v_kernel_scratch ps;
-    ps.h = malloc(TDIM * sizeof(float));
-    ps.grad = malloc(TDIM * sizeof(float));
-    ps.ids = malloc(sizeof(uint32_t));
-    cr_assert(ps.h && ps.grad && ps.ids);
-    for (size_t pos = 0; pos < len; pos++) {
-        int win = window - (int)w2v_rng_below(&rb, (uint32_t)window);
-        w2v_kernel_skipgram(&b.km, &ps, &rb, sent, len, pos, win, ALPHA,
-                            NULL);
-    }
+    plain_skipgram(&b, &rb, sent, len, window);
     cr_assert_eq(memcmp(a.p, b.p, a.n_params * sizeof *a.p), 0);
-    free(ps.h);
-    free(ps.grad);
-    free(ps.ids);
     w2v_sg_batch_scratch_free(&s);
     tiny_free(&a);
     tiny_free(&b);

@@ -208,10 +208,7 @@ static int get_vocab(const settings *s, w2v_corpus *corpus, w2v_vocab **v,
     w2v_vocab_options vo = w2v_vocab_options_default();
     vo.min_count = s->min_count;
     vo.max_words = s->max_vocab;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    vo.threads = s->train.threads > 0 ? (size_t)s->train.threads
-                 : cores > 0          ? (size_t)cores
-                                      : 1;
+    vo.threads = (size_t)s->train.threads;  /* 0: all cores, as training */
     return w2v_vocab_build(corpus, &vo, v, err);
 }
 

@@ -84,11 +84,12 @@ typedef struct w2v_vocab_options {
      */
     size_t max_distinct;
     /*
-     * Threads for the counting pass (default 1, at most 256). They read the
-     * corpus's blocks in turn and count into tables of their own, summed at
-     * the end: the counts and the finalised vocabulary are the same as with
-     * one thread, except when pruning happens, since each thread then
-     * prunes its own table at max_distinct / threads.
+     * Threads for the counting pass (default 1, 0 = all online cores, at
+     * most 256). They read the corpus's blocks in turn and count into
+     * tables of their own, summed at the end: the counts and the finalised
+     * vocabulary are the same as with one thread, except when pruning
+     * happens, since each thread then prunes its own table at
+     * max_distinct / threads.
      */
     size_t threads;
 } w2v_vocab_options;
