@@ -65,33 +65,18 @@ static int gz_fail(w2v_corpus *c, w2v_error *err)
                     msg ? msg : "unknown zlib error");
 }
 
-/*
- * An anonymous read-write file in $TMPDIR (else /tmp) for the copy of a
- * stream; tmpfile() would ignore TMPDIR. NULL with errno set on failure.
- */
+/* An anonymous file for the copy of a stream. NULL with errno on failure. */
 static FILE *spool_create(void)
 {
-    const char *dir = getenv("TMPDIR");
-    if (dir == NULL || dir[0] == '\0')
-        dir = "/tmp";
-    size_t n = strlen(dir) + sizeof "/w2v-spool-XXXXXX";
-    char *name = malloc(n);
-    if (name == NULL)
+    int fd = w2v_temp_fd("w2v-spool");
+    if (fd < 0)
         return NULL;
-    snprintf(name, n, "%s/w2v-spool-XXXXXX", dir);
-    int fd = mkstemp(name);
-    int e = errno;
-    FILE *fp = NULL;
-    if (fd >= 0) {
-        /* Unlinked at once: the space is freed when the file is closed. */
-        unlink(name);
-        fp = fdopen(fd, "w+b");
-        e = errno;
-        if (fp == NULL)
-            close(fd);
+    FILE *fp = fdopen(fd, "w+b");
+    if (fp == NULL) {
+        int e = errno;
+        close(fd);
+        errno = e;
     }
-    free(name);
-    errno = e;
     return fp;
 }
 

@@ -7,6 +7,7 @@
 
 #include "w2v/train.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdalign.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "idcache.h"
 #include "kernel.h"
 #include "rng.h"
 #include "sampler.h"
@@ -23,6 +25,8 @@
 
 /* Bytes of corpus text a worker takes at a time (about 170k words). */
 #define BLOCK_BYTES (1u << 20)
+/* Room for the ids of one block: words are at least 2 bytes apart. */
+#define BLOCK_IDS (BLOCK_BYTES / 2 + 1)
 /* Longest run of ids trained as one piece; longer sentences slide. */
 #define SENTENCE_IDS 10000
 /* Words a worker processes between updates of the shared counter. */
@@ -31,6 +35,11 @@
 #define SG_GROUP 1
 /* One prediction in this many is scored for the progress loss. */
 #define LOSS_EVERY 16
+
+enum cache_mode { CACHE_OFF, CACHE_BUILD, CACHE_READ };
+
+/* What next_block hands a worker. */
+enum job { JOB_NONE, JOB_TEXT, JOB_IDS };
 
 /* Per-thread state; aligned so that no two threads share a cache line. */
 typedef struct worker {
@@ -43,6 +52,10 @@ typedef struct worker {
     w2v_kernel_scratch scratch;
     w2v_sg_batch_scratch sgb;  /* the batched skip-gram kernel's buffers */
     char *buf;          /* (BLOCK_BYTES) corpus text */
+    uint32_t *ids;      /* (BLOCK_IDS) the block's ids (see idcache.h) */
+    size_t len;         /* bytes of text in buf */
+    size_t seq;         /* the block's number in the id cache */
+    int put;            /* the block's ids go to the cache */
     uint32_t *sent;     /* (SENTENCE_IDS) ids of the current sentence */
     uint64_t pending;   /* words not yet added to words_done */
     float alpha;
@@ -75,6 +88,16 @@ struct w2v_trainer {
     int failed;           /* a worker hit an error (under lock) */
     w2v_error error;      /* the first worker error (under lock) */
     _Atomic int epoch_seen;
+
+    /*
+     * The id cache (idcache.h): built during a whole pass that has passes
+     * after it, then read instead of the text. All under lock.
+     */
+    int cache_mode;       /* enum cache_mode */
+    int cache_tried;      /* opened once this run: not again */
+    w2v_idcache cache;
+    size_t cache_next;    /* the next block of a pass over the cache */
+    uint64_t cache_offset;  /* text bytes behind the blocks handed out */
     _Atomic uint64_t words_done;
     _Atomic float alpha;
     _Atomic int running;
@@ -115,6 +138,7 @@ w2v_train_options w2v_train_options_default(void)
     o.seed = 1;
     o.progress_interval = 0.5;
     o.checkpoint_interval = 600;
+    o.cache = 1;
     return o;
 }
 
@@ -151,6 +175,9 @@ int w2v_train_options_check(const w2v_train_options *o, w2v_error *err)
         o->cbow_step != W2V_CBOW_STEP_GRADIENT)
         return w2v_fail(err, W2V_ERR_ARG, "cbow step %d: must be mean or "
                         "gradient", o->cbow_step);
+    if (o->cache != 0 && o->cache != 1)
+        return w2v_fail(err, W2V_ERR_ARG, "cache %d: must be 0 or 1",
+                        o->cache);
     if (o->hs != 0 && o->hs != 1)
         return w2v_fail(err, W2V_ERR_ARG, "hs %d: must be 0 or 1", o->hs);
     if (o->negative == 0 && o->hs == 0)
@@ -383,15 +410,13 @@ static void train_range(worker *w, const uint32_t *sent, size_t n,
 }
 
 /*
- * Tokenises one block and trains on it, sentence by sentence. A sentence
- * longer than SENTENCE_IDS slides: trained targets leave the buffer, but
- * the last 2 * window ids stay as context, so nothing is cut.
+ * The ids of the words of text[0, len) that are in the vocabulary, with
+ * W2V_ID_EOL on the last id before each newline. Returns their number.
  */
-static void train_block(worker *w, const char *text, size_t len)
+static size_t block_ids(const w2v_trainer *t, const char *text, size_t len,
+                        uint32_t *ids)
 {
-    w2v_trainer *t = w->t;
-    size_t window = (size_t)t->opt.window;
-    size_t n = 0, from = 0;
+    size_t n = 0;
     w2v_tokens tok;
     w2v_tokens_init(&tok, text, len);
     const char *word;
@@ -399,27 +424,48 @@ static void train_block(worker *w, const char *text, size_t len)
     int kind;
     while ((kind = w2v_tokens_next(&tok, &word, &wlen)) != W2V_TOKEN_END) {
         if (kind == W2V_TOKEN_EOL) {
-            train_range(w, w->sent, n, from, n);
-            n = from = 0;
+            if (n > 0)
+                ids[n - 1] |= W2V_ID_EOL;
             continue;
         }
         int64_t id = w2v_vocab_find(t->vocab, word, wlen);
-        if (id < 0)
-            continue;
+        if (id >= 0)
+            ids[n++] = (uint32_t)id;
+    }
+    return n;
+}
+
+/*
+ * Trains on one block's ids (from block_ids or the cache), sentence by
+ * sentence, sub-sampling as it goes. A sentence longer than SENTENCE_IDS
+ * slides: trained targets leave the buffer, but the last 2 * window ids
+ * stay as context, so nothing is cut.
+ */
+static void train_ids(worker *w, const uint32_t *ids, size_t n_ids)
+{
+    w2v_trainer *t = w->t;
+    size_t window = (size_t)t->opt.window;
+    size_t n = 0, from = 0;
+    for (size_t i = 0; i < n_ids; i++) {
+        uint32_t id = ids[i] & ~W2V_ID_EOL;
         if (++w->pending >= WORDS_PER_TICK)
             tick(w);
         uint32_t keep = t->keep[id];
-        if (keep != UINT32_MAX && (uint32_t)w2v_rng_next(&w->rng) >= keep)
-            continue;
-        w->sent[n++] = (uint32_t)id;
-        if (n == SENTENCE_IDS) {
-            size_t ready = n - window;   /* these have full right context */
-            train_range(w, w->sent, n, from, ready);
-            size_t keep_from = n - 2 * window;
-            memmove(w->sent, w->sent + keep_from,
-                    2 * window * sizeof *w->sent);
-            n = 2 * window;
-            from = window;
+        if (keep == UINT32_MAX || (uint32_t)w2v_rng_next(&w->rng) < keep) {
+            w->sent[n++] = id;
+            if (n == SENTENCE_IDS) {
+                size_t ready = n - window; /* these have full right context */
+                train_range(w, w->sent, n, from, ready);
+                size_t keep_from = n - 2 * window;
+                memmove(w->sent, w->sent + keep_from,
+                        2 * window * sizeof *w->sent);
+                n = 2 * window;
+                from = window;
+            }
+        }
+        if (ids[i] & W2V_ID_EOL) {
+            train_range(w, w->sent, n, from, n);
+            n = from = 0;
         }
     }
     train_range(w, w->sent, n, from, n);
@@ -464,11 +510,92 @@ static void worker_load(worker *w)
         memcpy(w->sgb.ahead, s->ahead, t->n_ahead * sizeof *s->ahead);
 }
 
-/* Takes the next block under the lock; 0 when there is nothing left. */
-static size_t next_block(worker *w)
+/* Whether a pass that starts now should fill the id cache (under lock). */
+static int cache_wanted(const w2v_trainer *t)
+{
+    return t->opt.cache && !t->cache_tried && t->cache_mode == CACHE_OFF &&
+           t->epoch + 1 < t->opt.epochs && t->n_words < W2V_ID_EOL;
+}
+
+/* Starts filling the cache if a pass starting now should (under lock). */
+static void cache_start(w2v_trainer *t)
+{
+    if (!cache_wanted(t))
+        return;
+    t->cache_tried = 1;
+    if (w2v_idcache_open(&t->cache) == 0)
+        t->cache_mode = CACHE_BUILD;
+}
+
+/* The text offset of the reader's pass (under lock). */
+static uint64_t reader_offset(const w2v_trainer *t)
+{
+    return t->cache_mode == CACHE_READ ? t->cache_offset
+                                       : w2v_corpus_offset(t->corpus);
+}
+
+/*
+ * Hands out the pass's next block (under lock): JOB_IDS with w->seq from a
+ * cache pass, JOB_TEXT with w->len bytes in w->buf from the text (numbered
+ * for the cache when one is being filled), or JOB_NONE at the end of the
+ * pass, when w2v_corpus_read failed (rc set) or the cache's last blocks are
+ * still being written (rc W2V_OK and *wait set).
+ */
+static int take_block(worker *w, int *rc, int *wait, w2v_error *e)
 {
     w2v_trainer *t = w->t;
-    size_t len = 0;
+    *rc = W2V_OK;
+    *wait = 0;
+    if (t->cache_mode == CACHE_READ) {
+        if (t->cache_next == t->cache.n_blocks)
+            return JOB_NONE;
+        w->seq = t->cache_next++;
+        t->cache_offset += t->cache.blocks[w->seq].text_bytes;
+        return JOB_IDS;
+    }
+    *rc = w2v_corpus_read(t->corpus, w->buf, BLOCK_BYTES, &w->len, e);
+    if (*rc == W2V_OK && w->len > 0) {
+        w->put = t->cache_mode == CACHE_BUILD &&
+                 w2v_idcache_add(&t->cache, w->len, &w->seq) == 0;
+        return JOB_TEXT;
+    }
+    if (*rc == W2V_OK && t->cache_mode == CACHE_BUILD) {
+        if (t->cache.pending > 0) {
+            *wait = 1;
+            return JOB_NONE;
+        }
+        if (t->cache.broken) {
+            w2v_idcache_close(&t->cache);
+            t->cache_mode = CACHE_OFF;
+        } else {
+            t->cache_mode = CACHE_READ;
+        }
+    }
+    return JOB_NONE;
+}
+
+/* Goes on to the next pass (under lock); W2V_OK or the rewind's error. */
+static int next_pass(w2v_trainer *t, w2v_error *e)
+{
+    if (t->cache_mode == CACHE_READ) {
+        t->cache_next = 0;
+        t->cache_offset = 0;
+    } else {
+        int rc = w2v_corpus_rewind(t->corpus, e);
+        if (rc != W2V_OK)
+            return rc;
+    }
+    t->epoch++;
+    atomic_store(&t->epoch_seen, t->epoch);
+    cache_start(t);
+    return W2V_OK;
+}
+
+/* Takes the next block under the lock; JOB_NONE when nothing is left. */
+static int next_block(worker *w)
+{
+    w2v_trainer *t = w->t;
+    int job = JOB_NONE;
     w2v_error e;
     w2v_error_clear(&e);
     pthread_mutex_lock(&t->lock);
@@ -479,7 +606,7 @@ static size_t next_block(worker *w)
             worker_save(w);
             t->left++;
             pthread_cond_broadcast(&t->cond);
-            len = 0;
+            job = JOB_NONE;
             break;
         }
         if (t->pause) {
@@ -492,37 +619,75 @@ static size_t next_block(worker *w)
             pthread_cond_broadcast(&t->cond);
             continue;
         }
-        int rc = w2v_corpus_read(t->corpus, w->buf, BLOCK_BYTES, &len, &e);
-        if (rc == W2V_OK && len > 0)
+        int rc, wait;
+        job = take_block(w, &rc, &wait, &e);
+        if (job != JOB_NONE)
             break;
+        if (rc == W2V_OK && wait) {
+            pthread_cond_wait(&t->cond, &t->lock);
+            continue;
+        }
         if (rc == W2V_OK) { /* the end of a pass */
             if (t->epoch + 1 >= t->opt.epochs) {
                 t->finished = 1;
                 continue;
             }
-            rc = w2v_corpus_rewind(t->corpus, &e);
-            if (rc == W2V_OK) {
-                t->epoch++;
-                atomic_store(&t->epoch_seen, t->epoch);
+            if ((rc = next_pass(t, &e)) == W2V_OK)
                 continue;
-            }
         }
         t->failed = 1;
         t->error = e;
     }
     pthread_mutex_unlock(&t->lock);
-    return len;
+    return job;
+}
+
+/* Stores a block's ids in the cache and says so (the lock is not held). */
+static void cache_put(worker *w, size_t n)
+{
+    w2v_trainer *t = w->t;
+    uint64_t at = w2v_idcache_put(&t->cache, w->ids, n);
+    pthread_mutex_lock(&t->lock);
+    w2v_idcache_finish(&t->cache, w->seq, at, n);
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* Reads a block's ids back from the cache; 0, or -1 with the run failed. */
+static int cache_get(worker *w, size_t *n)
+{
+    w2v_trainer *t = w->t;
+    if (w2v_idcache_get(&t->cache, w->seq, w->ids, BLOCK_IDS, n) == 0)
+        return 0;
+    int e = errno;
+    pthread_mutex_lock(&t->lock);
+    if (!t->failed) {
+        t->failed = 1;
+        w2v_fail(&t->error, W2V_ERR_IO, "cannot read back the corpus's word "
+                 "ids from the temporary file in $TMPDIR: %s", strerror(e));
+    }
+    pthread_mutex_unlock(&t->lock);
+    return -1;
 }
 
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    size_t len;
+    int job;
     /* A resumed worker's rate and pending words are those it saved. */
     if (!w->t->resumed)
         tick(w);
-    while ((len = next_block(w)) > 0)
-        train_block(w, w->buf, len);
+    while ((job = next_block(w)) != JOB_NONE) {
+        size_t n = 0;
+        if (job == JOB_TEXT) {
+            n = block_ids(w->t, w->buf, w->len, w->ids);
+            if (w->put)
+                cache_put(w, n);
+        } else if (cache_get(w, &n) != 0) {
+            continue;  /* next_block sees the failure */
+        }
+        train_ids(w, w->ids, n);
+    }
     /* A stopped run keeps its pending words for the checkpoint. */
     if (!w->left_on_stop)
         tick(w);
@@ -539,12 +704,13 @@ static int worker_init(worker *w, w2v_trainer *t, int index, w2v_error *err)
     size_t D = t->dim;
     w->buf = malloc(BLOCK_BYTES);
     w->sent = malloc(SENTENCE_IDS * sizeof *w->sent);
+    w->ids = malloc(BLOCK_IDS * sizeof *w->ids);
     w->scratch.h = w2v_alloc_aligned(D * sizeof(float));
     w->scratch.grad = w2v_alloc_aligned(D * sizeof(float));
     w->scratch.ids = malloc(((size_t)t->opt.negative + 1) * sizeof(uint32_t));
     w->scratch.ids_ahead =
         malloc(((size_t)t->opt.negative + 1) * sizeof(uint32_t));
-    if (!w->buf || !w->sent || !w->scratch.h || !w->scratch.grad ||
+    if (!w->buf || !w->sent || !w->ids || !w->scratch.h || !w->scratch.grad ||
         !w->scratch.ids || !w->scratch.ids_ahead)
         return w2v_fail_nomem(err, "a worker's buffers");
     if (t->opt.arch == W2V_ARCH_SKIPGRAM &&
@@ -562,6 +728,7 @@ static void worker_free(worker *w)
 {
     free(w->buf);
     free(w->sent);
+    free(w->ids);
     w2v_free_aligned(w->scratch.h);
     w2v_free_aligned(w->scratch.grad);
     free(w->scratch.ids);
@@ -635,7 +802,7 @@ static void take_checkpoint(w2v_trainer *t)
     while (t->paused + t->left < t->started)
         pthread_cond_wait(&t->cond, &t->lock);
     t->snap_epoch = t->epoch;
-    t->snap_offset = w2v_corpus_offset(t->corpus);
+    t->snap_offset = reader_offset(t);
     pthread_mutex_unlock(&t->lock);
     /* The workers wait on t->pause, so the callback sees quiet weights. */
     int stop = t->opt.checkpoint(t, t->opt.checkpoint_user);
@@ -751,6 +918,11 @@ int w2v_trainer_run(w2v_trainer *t, w2v_corpus *corpus, w2v_error *err)
     t->corpus = corpus;
     t->epoch = t->resumed ? t->snap_epoch : 0;
     t->finished = t->failed = 0;
+    t->cache_mode = CACHE_OFF;
+    t->cache_tried = 0;
+    t->cache.fd = -1;
+    if (!t->resumed || t->snap_offset == 0)
+        cache_start(t);  /* only a whole pass fills it */
     w2v_error_clear(&t->error);
     atomic_store(&t->epoch_seen, t->epoch);
     if (!t->resumed)
@@ -778,8 +950,10 @@ int w2v_trainer_run(w2v_trainer *t, w2v_corpus *corpus, w2v_error *err)
     for (int i = 0; i < started; i++)
         pthread_join(t->workers[i].tid, NULL);
     t->snap_epoch = t->epoch;
-    t->snap_offset = w2v_corpus_offset(corpus);
+    t->snap_offset = reader_offset(t);
     t->resumed = 0;
+    w2v_idcache_close(&t->cache);
+    t->cache_mode = CACHE_OFF;
     loss_tally dummy = {0, 0};
     if (rc == W2V_OK && t->failed) {
         rc = t->error.code;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,4 +253,25 @@ size_t w2v_online_cores(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (size_t)n : 1;
+}
+
+int w2v_temp_fd(const char *prefix)
+{
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || dir[0] == '\0')
+        dir = "/tmp";
+    size_t n = strlen(dir) + strlen(prefix) + sizeof "/-XXXXXX";
+    char *name = malloc(n);
+    if (name == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    snprintf(name, n, "%s/%s-XXXXXX", dir, prefix);
+    int fd = mkstemp(name);
+    int e = errno;
+    if (fd >= 0)
+        unlink(name);
+    free(name);
+    errno = e;
+    return fd;
 }

@@ -66,4 +66,11 @@ char *w2v_strdup(const char *s, w2v_error *err);
 /* The number of online cores, at least 1: what "0 threads" stands for. */
 size_t w2v_online_cores(void);
 
+/*
+ * An anonymous read-write file in $TMPDIR (else /tmp), named prefix-XXXXXX
+ * and unlinked at once, so its space is freed when it is closed (or the
+ * process ends). tmpfile() would ignore TMPDIR. -1 with errno on failure.
+ */
+int w2v_temp_fd(const char *prefix);
+
 #endif /* W2V_UTIL_H */

@@ -19,6 +19,7 @@
 
 #include "planted.h"
 #include "testutil.h"
+#include "trainstate.h"
 #include "w2v/w2v.h"
 
 TestSuite(checkpoint, .init = tu_scratch_init, .fini = tu_scratch_fini);
@@ -68,6 +69,25 @@ static int save_and_stop(w2v_trainer *t, void *user)
     return 1;
 }
 
+/*
+ * Saves a checkpoint and stops the run at the first callback that finds
+ * the reader inside pass stop_at (a pass that reads the id cache when
+ * stop_at >= 1), past its first block.
+ */
+static int save_inside_pass(w2v_trainer *t, void *user)
+{
+    saver *s = user;
+    w2v_train_state st;
+    w2v_trainer_state(t, &st);
+    if (st.epoch != s->stop_at || st.offset == 0)
+        return 0;
+    s->calls++;
+    w2v_error err = {0};
+    cr_assert_eq(w2v_trainer_checkpoint_save(t, s->path, &err), W2V_OK, "%s",
+                 err.message);
+    return 1;
+}
+
 /* Runs t on path to the end and returns its input vectors (V x dim). */
 static float *finish(w2v_trainer *t, const char *path, size_t *n)
 {
@@ -102,7 +122,8 @@ static w2v_train_options small_options(void)
  * Stops a run at its stop_at-th checkpoint, resumes it from the file and
  * compares the final vectors with those of a run that never stopped.
  */
-static void check_resume_identical(w2v_train_options o, int stop_at)
+static void check_resume_identical_at(w2v_train_options o, int stop_at,
+                                      w2v_checkpoint_fn when)
 {
     char *corpus = big_corpus("c.txt", 5);
     char *ck = tu_path(tu_scratch(), "run.ckpt");
@@ -118,7 +139,7 @@ static void check_resume_identical(w2v_train_options o, int stop_at)
 
     saver s = {ck, 0, stop_at};
     w2v_train_options oc = o;
-    oc.checkpoint = save_and_stop;
+    oc.checkpoint = when;
     oc.checkpoint_user = &s;
     oc.checkpoint_interval = 0;
     cr_assert_eq(w2v_trainer_new(&oc, v, &t, &err), W2V_OK, "%s",
@@ -140,6 +161,9 @@ static void check_resume_identical(w2v_train_options o, int stop_at)
     w2v_checkpoint_info info;
     w2v_checkpoint_get_info(ckp, &info);
     cr_expect_lt(info.words_done, info.words_total, "stopped mid-run");
+    if (when == save_inside_pass)
+        cr_expect(info.epoch == stop_at && info.offset > 0,
+                  "stopped inside pass %d", stop_at);
     cr_log_info("stopped in epoch %d at byte %llu, %llu of %llu words", info.epoch,
                 (unsigned long long)info.offset,
                 (unsigned long long)info.words_done,
@@ -160,6 +184,11 @@ static void check_resume_identical(w2v_train_options o, int stop_at)
     free(corpus);
 }
 
+static void check_resume_identical(w2v_train_options o, int stop_at)
+{
+    check_resume_identical_at(o, stop_at, save_and_stop);
+}
+
 Test(checkpoint, resume_is_byte_identical_skipgram)
 {
     check_resume_identical(small_options(), 1);
@@ -168,6 +197,19 @@ Test(checkpoint, resume_is_byte_identical_skipgram)
 Test(checkpoint, resume_is_byte_identical_later_stop)
 {
     check_resume_identical(small_options(), 3);
+}
+
+/*
+ * Stopped in the second of four passes, which reads the id cache: the
+ * checkpoint's offset is the text behind the cached blocks handed out, the
+ * resumed run reads the rest of that pass as text, fills a cache of its own
+ * in the third and reads it in the fourth.
+ */
+Test(checkpoint, resume_is_byte_identical_inside_a_cached_pass)
+{
+    w2v_train_options o = small_options();
+    o.epochs = 4;
+    check_resume_identical_at(o, 1, save_inside_pass);
 }
 
 Test(checkpoint, resume_is_byte_identical_cbow_hs)

@@ -6,9 +6,12 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "planted.h"
 #include "testutil.h"
@@ -78,6 +81,7 @@ Test(trainer, rejects_bad_settings)
     BAD(o.negative = -1, "negative");
     BAD((o.negative = 0, o.hs = 0), "nothing to train");
     BAD(o.hs = 2, "hs");
+    BAD(o.cache = 2, "cache");
     BAD(o.epochs = 0, "iter");
     BAD(o.sample = -0.1, "sample");
     BAD(o.sample = 1, "sample");
@@ -289,6 +293,95 @@ Test(trainer, gzip_and_plain_give_the_same_vectors)
     free(plain);
     free(gz);
     free(text);
+}
+
+/* From the progress callback: notes whether the id cache's file is open. */
+static void spot_cache(const w2v_progress *p, void *user)
+{
+    (void)p;
+    int *open_seen = user;
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    char link[300], target[4096];
+    while ((e = readdir(d)) != NULL) {
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t k = readlink(link, target, sizeof target - 1);
+        if (k > 0) {
+            target[k] = '\0';
+            if (strstr(target, "/w2v-ids-") != NULL)
+                *open_seen = 1;
+        }
+    }
+    closedir(d);
+}
+
+/*
+ * Epochs after the first read the id cache instead of the text: with one
+ * thread the vectors are the same, bit for bit, as reading the text every
+ * epoch, for every kernel; and when $TMPDIR cannot take the cache, the run
+ * reads the text and gets them too. The corpus spans several blocks.
+ */
+Test(trainer, id_cache_gives_the_vectors_of_the_text)
+{
+    char *path = tu_path(tu_scratch(), "big.txt");
+    cr_assert_eq(planted_write(path, 60000, 17, NULL), 0);
+    static const struct {
+        int arch, hs, negative, kernel;
+    } runs[] = {
+        {W2V_ARCH_SKIPGRAM, 0, 5, W2V_KERNEL_BATCHED},
+        {W2V_ARCH_SKIPGRAM, 1, 0, W2V_KERNEL_BATCHED},
+        {W2V_ARCH_CBOW, 1, 3, W2V_KERNEL_BATCHED},
+        {W2V_ARCH_SKIPGRAM, 0, 3, W2V_KERNEL_PLAIN},
+    };
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        w2v_train_options o = small_options();
+        o.dim = 8;
+        o.epochs = 3;
+        o.sample = 1e-3;
+        o.arch = runs[r].arch;
+        o.hs = runs[r].hs;
+        o.negative = runs[r].negative;
+        o.kernel = runs[r].kernel;
+        o.cache = 0;
+        w2v_model *text = train(path, &o, 1);
+        o.cache = 1;
+        int cache_seen = 0;
+        o.progress = spot_cache;
+        o.progress_user = &cache_seen;
+        o.progress_interval = 0;
+        w2v_model *cached = train(path, &o, 1);
+        cr_expect(cache_seen, "run %zu: no id cache was open", r);
+        cr_expect(same_vectors(text, cached), "run %zu: the cache changed "
+                  "the vectors", r);
+        if (r == 0) {
+            cr_assert_eq(setenv("TMPDIR", "/nonexistent/w2v-test", 1), 0);
+            cache_seen = 0;
+            w2v_model *fallback = train(path, &o, 1);
+            cr_expect(same_vectors(text, fallback), "without a cache");
+            cr_expect(!cache_seen, "a cache outside $TMPDIR");
+            w2v_model_free(fallback);
+            unsetenv("TMPDIR");
+        }
+        w2v_model_free(text);
+        w2v_model_free(cached);
+    }
+    free(path);
+}
+
+/* With two threads the cache is filled and read concurrently. */
+Test(trainer, id_cache_with_two_threads_learns_planted_analogies)
+{
+    char *path = tu_path(tu_scratch(), "big.txt");
+    cr_assert_eq(planted_write(path, 60000, 19, NULL), 0);
+    w2v_train_options o = small_options();
+    o.threads = 2;
+    o.epochs = 3;
+    w2v_model *m = train(path, &o, 1);
+    expect_planted_analogies(m, "two threads, id cache");
+    w2v_model_free(m);
+    free(path);
 }
 
 /*

@@ -501,6 +501,9 @@ int main(int argc, char **argv)
          "starting learning rate (default 0.05 skip-gram, 0.025 with -hs 1, 0.1 CBOW)"},
         {"threads", NULL, CLI_INT, &threads, 1, 4096, "N",
          "worker threads (default: all cores)"},
+        {"cache", NULL, CLI_INT, &s.train.cache, 0, 1, "0|1",
+         "1 = epochs after the first read the corpus as word ids from a "
+         "temporary file in $TMPDIR, 4 bytes a word (default 1)"},
         {"binary", NULL, CLI_INT, &s.binary, 0, 1, "0|1",
          "1 = binary output, 0 = text (default 1)"},
         {"format", NULL, CLI_STRING, &s.format_name, 0, 0,

@@ -124,6 +124,10 @@ typedef struct w2v_train_options {
                             with hs), 0.1 CBOW */
     int threads;         /* workers; <= 0 = all online cores */
     uint64_t seed;       /* random seed, default 1 */
+    int cache;           /* 1 (default): after the first pass, later epochs
+                            read the corpus as word ids from a temporary
+                            file in $TMPDIR (4 bytes per word) instead of
+                            the text; same vectors, less work. 0 = off */
     w2v_progress_fn progress;  /* may be NULL */
     void *progress_user;
     double progress_interval;  /* seconds between reports, default 0.5 */
