@@ -625,6 +625,31 @@ static void draw_noise(const w2v_kernel_model *m, w2v_rng *rng, uint32_t *ids,
 }
 
 /*
+ * Moves the rows of s->x that some pair uses (a nonzero weight in tot) to
+ * the front of s->hx, with their weight rows; returns their number. With
+ * one target per group that leaves out the target's own input row, a
+ * seventh of the work at the mean window of 3.
+ */
+static size_t used_rows(w2v_sg_batch_scratch *s, size_t nx, size_t n)
+{
+    size_t k = 0;
+    for (size_t r = 0; r < nx; r++) {
+        const float *tot = s->tot + r * n;
+        size_t j = 0;
+        while (j < n && tot[j] == 0)
+            j++;
+        if (j == n)
+            continue;
+        if (k != r) {
+            memcpy(s->pos + k * n, s->pos + r * n, n * sizeof *s->pos);
+            memcpy(s->tot + k * n, tot, n * sizeof *s->tot);
+        }
+        s->hx[k++] = s->x[r];
+    }
+    return k;
+}
+
+/*
  * Negative sampling: the group's targets, then each target's own noise
  * words, paired only with the contexts of that target's window.
  */
@@ -674,7 +699,8 @@ static float group_ns(const w2v_kernel_model *m, w2v_sg_batch_scratch *s,
                 tot[j] = 1.0f;
         }
     }
-    w2v_batch bt = {s->x, nx, s->y, n, s->pos, s->tot};
+    size_t used = used_rows(s, nx, n);
+    w2v_batch bt = {s->hx, used, s->y, n, s->pos, s->tot};
     return step(&bt, dim, alpha, s->work, want);
 }
 
