@@ -106,9 +106,9 @@ demo: all
 
 READER_BENCH := $(BUILD)/bench/reader-bench
 
-$(READER_BENCH): tools/bench/reader-bench.c $(BUILD)/libw2v.a $(wildcard include/w2v/*.h)
+$(READER_BENCH): tools/bench/reader-bench.c $(BUILD)/libw2v.a $(wildcard include/w2v/*.h src/*.h)
 	mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libw2v.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libw2v.a $(LDLIBS)
 
 ROW_BENCH := $(BUILD)/bench/row-bench
 
