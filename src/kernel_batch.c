@@ -285,63 +285,78 @@ static float dot1(const float *x, const float *y, size_t dim)
     return s;
 }
 
-/* out[j] = x . y[j] for j < n, four rows of y per pass over x. */
+#ifdef W2V_HAVE_V8
+/*
+ * out[q] = x . y[q] for q < k (2 <= k <= 4) in one pass over x: rows past k
+ * repeat y[0] and their sums are dropped, which costs less than the lane
+ * sums of a separate pass.
+ */
+static void dots4(const float *x, const float *const *y, size_t k, size_t dim,
+                  float *out)
+{
+    const float *y0 = y[0], *y1 = y[1];
+    const float *y2 = k > 2 ? y[2] : y0, *y3 = k > 3 ? y[3] : y0;
+    w2v_v4 s0 = w2v_v4_set1(0), s1 = s0, s2 = s0, s3 = s0;
+    size_t c = 0;
+#ifdef W2V_HAVE_V16
+    if (dim >= 16) {
+        w2v_v16 b0 = w2v_v16_set1(0), b1 = b0, b2 = b0, b3 = b0;
+        for (; c + 16 <= dim; c += 16) {
+            w2v_v16 xv = w2v_v16_load(x + c);
+            b0 += xv * w2v_v16_load(y0 + c);
+            b1 += xv * w2v_v16_load(y1 + c);
+            b2 += xv * w2v_v16_load(y2 + c);
+            b3 += xv * w2v_v16_load(y3 + c);
+        }
+        s0 = w2v_v16_fold4(b0);
+        s1 = w2v_v16_fold4(b1);
+        s2 = w2v_v16_fold4(b2);
+        s3 = w2v_v16_fold4(b3);
+    }
+#endif
+    if (c + 8 <= dim) {
+        w2v_v8 a0 = w2v_v8_set1(0), a1 = a0, a2 = a0, a3 = a0;
+        for (; c + 8 <= dim; c += 8) {
+            w2v_v8 xv = w2v_v8_load(x + c);
+            a0 += xv * w2v_v8_load(y0 + c);
+            a1 += xv * w2v_v8_load(y1 + c);
+            a2 += xv * w2v_v8_load(y2 + c);
+            a3 += xv * w2v_v8_load(y3 + c);
+        }
+        s0 += w2v_v8_fold4(a0);
+        s1 += w2v_v8_fold4(a1);
+        s2 += w2v_v8_fold4(a2);
+        s3 += w2v_v8_fold4(a3);
+    }
+    if (c + 4 <= dim) {
+        w2v_v4 xv = w2v_v4_load(x + c);
+        s0 += xv * w2v_v4_load(y0 + c);
+        s1 += xv * w2v_v4_load(y1 + c);
+        s2 += xv * w2v_v4_load(y2 + c);
+        s3 += xv * w2v_v4_load(y3 + c);
+        c += 4;
+    }
+    w2v_v4 r = w2v_v4_sum4(s0, s1, s2, s3);
+    for (; c < dim; c++) {
+        r[0] += x[c] * y0[c];
+        r[1] += x[c] * y1[c];
+        r[2] += x[c] * y2[c];
+        r[3] += x[c] * y3[c];
+    }
+    for (size_t q = 0; q < k; q++)
+        out[q] = r[q];
+}
+#endif
+
+/* out[j] = x . y[j] for j < n, up to four rows of y per pass over x. */
 static void dots(const float *x, float *const *y, size_t n, size_t dim,
                  float *out)
 {
     size_t j = 0;
 #ifdef W2V_HAVE_V8
-    for (; j + 4 <= n; j += 4) {
-        const float *y0 = y[j], *y1 = y[j + 1], *y2 = y[j + 2], *y3 = y[j + 3];
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        size_t k = 0;
-#ifdef W2V_HAVE_V16
-        {
-            w2v_v16 b0 = w2v_v16_set1(0), b1 = b0, b2 = b0, b3 = b0;
-            for (; k + 16 <= dim; k += 16) {
-                w2v_v16 xv = w2v_v16_load(x + k);
-                b0 += xv * w2v_v16_load(y0 + k);
-                b1 += xv * w2v_v16_load(y1 + k);
-                b2 += xv * w2v_v16_load(y2 + k);
-                b3 += xv * w2v_v16_load(y3 + k);
-            }
-            s0 = w2v_v16_sum(b0);
-            s1 = w2v_v16_sum(b1);
-            s2 = w2v_v16_sum(b2);
-            s3 = w2v_v16_sum(b3);
-        }
-#endif
-        w2v_v8 a0 = w2v_v8_set1(0), a1 = a0, a2 = a0, a3 = a0;
-        for (; k + 8 <= dim; k += 8) {
-            w2v_v8 xv = w2v_v8_load(x + k);
-            a0 += xv * w2v_v8_load(y0 + k);
-            a1 += xv * w2v_v8_load(y1 + k);
-            a2 += xv * w2v_v8_load(y2 + k);
-            a3 += xv * w2v_v8_load(y3 + k);
-        }
-        s0 += w2v_v8_sum(a0);
-        s1 += w2v_v8_sum(a1);
-        s2 += w2v_v8_sum(a2);
-        s3 += w2v_v8_sum(a3);
-        if (k + 4 <= dim) {
-            w2v_v4 xv = w2v_v4_load(x + k);
-            s0 += w2v_v4_sum(xv * w2v_v4_load(y0 + k));
-            s1 += w2v_v4_sum(xv * w2v_v4_load(y1 + k));
-            s2 += w2v_v4_sum(xv * w2v_v4_load(y2 + k));
-            s3 += w2v_v4_sum(xv * w2v_v4_load(y3 + k));
-            k += 4;
-        }
-        for (; k < dim; k++) {
-            s0 += x[k] * y0[k];
-            s1 += x[k] * y1[k];
-            s2 += x[k] * y2[k];
-            s3 += x[k] * y3[k];
-        }
-        out[j] = s0;
-        out[j + 1] = s1;
-        out[j + 2] = s2;
-        out[j + 3] = s3;
-    }
+    for (; j + 2 <= n; j += 4)
+        dots4(x, (const float *const *)y + j, n - j < 4 ? n - j : 4, dim,
+              out + j);
 #endif
     for (; j < n; j++)
         out[j] = dot1(x, y[j], dim);

@@ -114,6 +114,58 @@ static inline float w2v_v4_sum(w2v_v4 v)
 }
 #endif
 
+/*
+ * Horizontal sums. A dot product ends by adding up the lanes of its
+ * accumulator, which costs more than its multiply-adds when rows are as
+ * short as 100 floats; four accumulators folded to four lanes each and then
+ * summed together take a few shuffles for all four.
+ */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#define W2V_SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#endif
+
+/* Lane i of the result is the sum of lanes i and i + 4 of v. */
+static inline w2v_v4 w2v_v8_fold4(w2v_v8 v)
+{
+#ifdef W2V_SHUFFLE
+    return W2V_SHUFFLE(v, v, 0, 1, 2, 3) + W2V_SHUFFLE(v, v, 4, 5, 6, 7);
+#else
+    w2v_v4 r = {v[0] + v[4], v[1] + v[5], v[2] + v[6], v[3] + v[7]};
+    return r;
+#endif
+}
+
+#ifdef W2V_HAVE_V16
+/* Lane i of the result is the sum of lanes i, i + 4, i + 8, i + 12 of v. */
+static inline w2v_v4 w2v_v16_fold4(w2v_v16 v)
+{
+#ifdef W2V_SHUFFLE
+    w2v_v8 h = W2V_SHUFFLE(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+               W2V_SHUFFLE(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+    return w2v_v8_fold4(h);
+#else
+    w2v_v4 r = {(v[0] + v[8]) + (v[4] + v[12]), (v[1] + v[9]) + (v[5] + v[13]),
+                (v[2] + v[10]) + (v[6] + v[14]),
+                (v[3] + v[11]) + (v[7] + v[15])};
+    return r;
+#endif
+}
+#endif
+
+/* {sum of a's lanes, b's, c's, d's}. */
+static inline w2v_v4 w2v_v4_sum4(w2v_v4 a, w2v_v4 b, w2v_v4 c, w2v_v4 d)
+{
+#ifdef W2V_SHUFFLE
+    w2v_v4 ab = W2V_SHUFFLE(a, b, 0, 4, 1, 5) + W2V_SHUFFLE(a, b, 2, 6, 3, 7);
+    w2v_v4 cd = W2V_SHUFFLE(c, d, 0, 4, 1, 5) + W2V_SHUFFLE(c, d, 2, 6, 3, 7);
+    return W2V_SHUFFLE(ab, cd, 0, 1, 4, 5) + W2V_SHUFFLE(ab, cd, 2, 3, 6, 7);
+#else
+    w2v_v4 r = {(a[0] + a[2]) + (a[1] + a[3]), (b[0] + b[2]) + (b[1] + b[3]),
+                (c[0] + c[2]) + (c[1] + c[3]), (d[0] + d[2]) + (d[1] + d[3])};
+    return r;
+#endif
+}
+
 /* Asks for the cache line holding p ahead of a read. */
 static inline void w2v_prefetch(const void *p)
 {
