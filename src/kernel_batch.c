@@ -139,79 +139,56 @@ static void scores_to_steps(const w2v_batch *b, float *g, float alpha)
  * plain loops.
  */
 
-/* d = sum_q c[q] r[q] (acc 0) or d += sum_q c[q] r[q] (acc 1), q < 4. */
-static void lincomb4(float *d, const float *const *r, const float *c,
-                     size_t dim, int acc)
+/*
+ * d = sum_q c[q] r[q] (acc 0) or d += sum_q c[q] r[q] (acc 1), q < K, in
+ * one pass over d. Inlined with K a constant (1 to 8), so each K gets its
+ * own unrolled loop: the typical window's 6 rows take one pass instead of
+ * one of 4 and one of 2.
+ */
+static inline __attribute__((always_inline)) void
+lincomb_k(float *d, const float *const *r, const float *c, const size_t K,
+          size_t dim, int acc)
 {
-    const float *r0 = r[0], *r1 = r[1], *r2 = r[2], *r3 = r[3];
-    float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
     size_t k = 0;
 #ifdef W2V_HAVE_V16
     {
-        w2v_v16 v0 = w2v_v16_set1(c0), v1 = w2v_v16_set1(c1);
-        w2v_v16 v2 = w2v_v16_set1(c2), v3 = w2v_v16_set1(c3);
+        w2v_v16 v[8];
+        for (size_t q = 0; q < K; q++)
+            v[q] = w2v_v16_set1(c[q]);
         for (; k + 16 <= dim; k += 16) {
             w2v_v16 a = acc ? w2v_v16_load(d + k) : w2v_v16_set1(0);
-            a += v0 * w2v_v16_load(r0 + k) + v1 * w2v_v16_load(r1 + k);
-            a += v2 * w2v_v16_load(r2 + k) + v3 * w2v_v16_load(r3 + k);
+            for (size_t q = 0; q < K; q++)
+                a += v[q] * w2v_v16_load(r[q] + k);
             w2v_v16_store(d + k, a);
         }
     }
 #endif
 #ifdef W2V_HAVE_V8
-    w2v_v8 v0 = w2v_v8_set1(c0), v1 = w2v_v8_set1(c1);
-    w2v_v8 v2 = w2v_v8_set1(c2), v3 = w2v_v8_set1(c3);
-    for (; k + 8 <= dim; k += 8) {
-        w2v_v8 a = acc ? w2v_v8_load(d + k) : w2v_v8_set1(0);
-        a += v0 * w2v_v8_load(r0 + k) + v1 * w2v_v8_load(r1 + k);
-        a += v2 * w2v_v8_load(r2 + k) + v3 * w2v_v8_load(r3 + k);
-        w2v_v8_store(d + k, a);
-    }
-    if (k + 4 <= dim) {
-        w2v_v4 a = acc ? w2v_v4_load(d + k) : w2v_v4_set1(0);
-        a += c0 * w2v_v4_load(r0 + k) + c1 * w2v_v4_load(r1 + k);
-        a += c2 * w2v_v4_load(r2 + k) + c3 * w2v_v4_load(r3 + k);
-        w2v_v4_store(d + k, a);
-        k += 4;
-    }
-#endif
-    for (; k < dim; k++)
-        d[k] = (acc ? d[k] : 0.0f) + (c0 * r0[k] + c1 * r1[k]) +
-               (c2 * r2[k] + c3 * r3[k]);
-}
-
-static void lincomb2(float *d, const float *const *r, const float *c,
-                     size_t dim, int acc)
-{
-    const float *r0 = r[0], *r1 = r[1];
-    float c0 = c[0], c1 = c[1];
-    size_t k = 0;
-#ifdef W2V_HAVE_V16
     {
-        w2v_v16 v0 = w2v_v16_set1(c0), v1 = w2v_v16_set1(c1);
-        for (; k + 16 <= dim; k += 16) {
-            w2v_v16 a = acc ? w2v_v16_load(d + k) : w2v_v16_set1(0);
-            a += v0 * w2v_v16_load(r0 + k) + v1 * w2v_v16_load(r1 + k);
-            w2v_v16_store(d + k, a);
+        w2v_v8 v[8];
+        for (size_t q = 0; q < K; q++)
+            v[q] = w2v_v8_set1(c[q]);
+        for (; k + 8 <= dim; k += 8) {
+            w2v_v8 a = acc ? w2v_v8_load(d + k) : w2v_v8_set1(0);
+            for (size_t q = 0; q < K; q++)
+                a += v[q] * w2v_v8_load(r[q] + k);
+            w2v_v8_store(d + k, a);
         }
     }
-#endif
-#ifdef W2V_HAVE_V8
-    w2v_v8 v0 = w2v_v8_set1(c0), v1 = w2v_v8_set1(c1);
-    for (; k + 8 <= dim; k += 8) {
-        w2v_v8 a = acc ? w2v_v8_load(d + k) : w2v_v8_set1(0);
-        a += v0 * w2v_v8_load(r0 + k) + v1 * w2v_v8_load(r1 + k);
-        w2v_v8_store(d + k, a);
-    }
     if (k + 4 <= dim) {
         w2v_v4 a = acc ? w2v_v4_load(d + k) : w2v_v4_set1(0);
-        a += c0 * w2v_v4_load(r0 + k) + c1 * w2v_v4_load(r1 + k);
+        for (size_t q = 0; q < K; q++)
+            a += c[q] * w2v_v4_load(r[q] + k);
         w2v_v4_store(d + k, a);
         k += 4;
     }
 #endif
-    for (; k < dim; k++)
-        d[k] = (acc ? d[k] : 0.0f) + (c0 * r0[k] + c1 * r1[k]);
+    for (; k < dim; k++) {
+        float a = acc ? d[k] : 0.0f;
+        for (size_t q = 0; q < K; q++)
+            a += c[q] * r[q][k];
+        d[k] = a;
+    }
 }
 
 static void lincomb1(float *d, const float *r, float c, size_t dim, int acc)
@@ -242,19 +219,26 @@ static void lincomb1(float *d, const float *r, float c, size_t dim, int acc)
         d[k] = (acc ? d[k] : 0.0f) + c * r[k];
 }
 
-/* d (=|+=) sum_q c[q] r[q] over q < n. */
+/* d (=|+=) sum_q c[q] r[q] over q < n, up to 8 rows per pass. */
 static void lincomb(float *d, const float *const *r, const float *c,
                     size_t n, size_t dim, int acc)
 {
-    size_t q = 0;
-    for (; q + 4 <= n; q += 4, acc = 1)
-        lincomb4(d, r + q, c + q, dim, acc);
-    for (; q + 2 <= n; q += 2, acc = 1)
-        lincomb2(d, r + q, c + q, dim, acc);
-    for (; q < n; q++, acc = 1)
-        lincomb1(d, r[q], c[q], dim, acc);
     if (n == 0 && !acc)
         memset(d, 0, dim * sizeof *d);
+    for (size_t q = 0; q < n; q += 8, acc = 1) {
+        const float *const *rq = r + q;
+        const float *cq = c + q;
+        switch (n - q < 8 ? n - q : 8) {
+        case 1: lincomb_k(d, rq, cq, 1, dim, acc); break;
+        case 2: lincomb_k(d, rq, cq, 2, dim, acc); break;
+        case 3: lincomb_k(d, rq, cq, 3, dim, acc); break;
+        case 4: lincomb_k(d, rq, cq, 4, dim, acc); break;
+        case 5: lincomb_k(d, rq, cq, 5, dim, acc); break;
+        case 6: lincomb_k(d, rq, cq, 6, dim, acc); break;
+        case 7: lincomb_k(d, rq, cq, 7, dim, acc); break;
+        default: lincomb_k(d, rq, cq, 8, dim, acc); break;
+        }
+    }
 }
 
 /* x . y with the widest vectors there are, for the columns left over. */
