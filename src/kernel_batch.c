@@ -149,6 +149,15 @@ static inline __attribute__((always_inline)) void
 lincomb_k(float *d, const float *const *r, const float *c, const size_t K,
           size_t dim, int acc)
 {
+    /*
+     * The row pointers are copied out first: the vector stores to d may
+     * alias anything, and the pointers would otherwise be loaded again
+     * after each one.
+     */
+    const float *rows[8];
+    for (size_t q = 0; q < K; q++)
+        rows[q] = r[q];
+    r = rows;
     size_t k = 0;
 #ifdef W2V_HAVE_V16
     {
