@@ -10,6 +10,29 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "w2v/corpus.h"
+
+size_t w2v_block_ids(const w2v_vocab *v, const char *text, size_t len,
+                     uint32_t *ids)
+{
+    size_t n = 0;
+    w2v_tokens tok;
+    w2v_tokens_init(&tok, text, len);
+    const char *word;
+    size_t wlen;
+    int kind;
+    while ((kind = w2v_tokens_next(&tok, &word, &wlen)) != W2V_TOKEN_END) {
+        if (kind == W2V_TOKEN_EOL) {
+            if (n > 0)
+                ids[n - 1] |= W2V_ID_EOL;
+            continue;
+        }
+        int64_t id = w2v_vocab_find(v, word, wlen);
+        if (id >= 0)
+            ids[n++] = (uint32_t)id;
+    }
+    return n;
+}
 
 int w2v_idcache_open(w2v_idcache *c)
 {

@@ -24,8 +24,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "w2v/vocab.h"
+
 /* Set on the last id of a sentence. Ids themselves stay below it. */
 #define W2V_ID_EOL 0x80000000u
+
+/*
+ * The ids of the words of text[0, len) that are in vocabulary v, with
+ * W2V_ID_EOL on the last id before each newline, into ids (room for
+ * len / 2 + 1). Returns their number. What a block is cached as.
+ */
+size_t w2v_block_ids(const w2v_vocab *v, const char *text, size_t len,
+                     uint32_t *ids);
 
 typedef struct w2v_idcache_block {
     uint64_t offset;      /* bytes into the file */

@@ -410,33 +410,7 @@ static void train_range(worker *w, const uint32_t *sent, size_t n,
 }
 
 /*
- * The ids of the words of text[0, len) that are in the vocabulary, with
- * W2V_ID_EOL on the last id before each newline. Returns their number.
- */
-static size_t block_ids(const w2v_trainer *t, const char *text, size_t len,
-                        uint32_t *ids)
-{
-    size_t n = 0;
-    w2v_tokens tok;
-    w2v_tokens_init(&tok, text, len);
-    const char *word;
-    size_t wlen;
-    int kind;
-    while ((kind = w2v_tokens_next(&tok, &word, &wlen)) != W2V_TOKEN_END) {
-        if (kind == W2V_TOKEN_EOL) {
-            if (n > 0)
-                ids[n - 1] |= W2V_ID_EOL;
-            continue;
-        }
-        int64_t id = w2v_vocab_find(t->vocab, word, wlen);
-        if (id >= 0)
-            ids[n++] = (uint32_t)id;
-    }
-    return n;
-}
-
-/*
- * Trains on one block's ids (from block_ids or the cache), sentence by
+ * Trains on one block's ids (from w2v_block_ids or the cache), sentence by
  * sentence, sub-sampling as it goes. A sentence longer than SENTENCE_IDS
  * slides: trained targets leave the buffer, but the last 2 * window ids
  * stay as context, so nothing is cut.
@@ -680,7 +654,7 @@ static void *worker_main(void *arg)
     while ((job = next_block(w)) != JOB_NONE) {
         size_t n = 0;
         if (job == JOB_TEXT) {
-            n = block_ids(w->t, w->buf, w->len, w->ids);
+            n = w2v_block_ids(w->t->vocab, w->buf, w->len, w->ids);
             if (w->put)
                 cache_put(w, n);
         } else if (cache_get(w, &n) != 0) {

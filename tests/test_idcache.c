@@ -1,7 +1,8 @@
 /*
  * test_idcache.c - the id cache: blocks written in any order, from several
  * threads, come back in block order with their ids and text sizes; nothing
- * is read before it is stored; a failed write marks the cache broken.
+ * is read before it is stored; a failed write marks the cache broken; a
+ * block's ids leave out unknown words and mark the ends of sentences.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "idcache.h"
+#include "w2v/vocab.h"
 
 /* Block k holds 1000 + 37 k ids, id i of it being k * 1000000 + i. */
 static size_t block_len(size_t k) { return 1000 + 37 * k; }
@@ -117,4 +119,32 @@ Test(idcache, an_unusable_tmpdir_fails_to_open)
     w2v_idcache c;
     cr_expect_neq(w2v_idcache_open(&c), 0);
     w2v_idcache_close(&c);
+}
+
+/*
+ * A block's ids: words outside the vocabulary are left out, and the end
+ * of a sentence is marked on the last id before each newline, however many
+ * newlines or unknown words come first.
+ */
+Test(idcache, block_ids_mark_sentence_ends)
+{
+    w2v_vocab *v;
+    cr_assert_eq(w2v_vocab_new(&v, NULL), W2V_OK);
+    cr_assert_eq(w2v_vocab_add(v, "the", 3, 3, NULL, NULL), W2V_OK);
+    cr_assert_eq(w2v_vocab_add(v, "cat", 3, 2, NULL, NULL), W2V_OK);
+    cr_assert_eq(w2v_vocab_add(v, "sat", 3, 1, NULL, NULL), W2V_OK);
+    cr_assert_eq(w2v_vocab_finalize(v, 1, 0, NULL), W2V_OK);
+    uint32_t the = (uint32_t)w2v_vocab_find(v, "the", 3);
+    uint32_t cat = (uint32_t)w2v_vocab_find(v, "cat", 3);
+    uint32_t sat = (uint32_t)w2v_vocab_find(v, "sat", 3);
+    static const char text[] = "\n\nthe cat zzz\n\nzzz\nsat\tthe  cat\nzzz the";
+    uint32_t ids[sizeof text / 2 + 1];
+    size_t n = w2v_block_ids(v, text, sizeof text - 1, ids);
+    const uint32_t want[] = {the, cat | W2V_ID_EOL, sat, the,
+                             cat | W2V_ID_EOL, the};
+    cr_assert_eq(n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < n; i++)
+        cr_expect_eq(ids[i], want[i], "id %zu: %#x, want %#x", i, ids[i],
+                     want[i]);
+    w2v_vocab_free(v);
 }

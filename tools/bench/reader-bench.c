@@ -90,24 +90,10 @@ static int fill(w2v_corpus *c, char *buf, const w2v_vocab *v, w2v_idcache *ic,
     while (rc == W2V_OK &&
            (rc = w2v_corpus_read(c, buf, BLOCK, &len, err)) == W2V_OK &&
            len > 0) {
-        size_t seq, n = 0;
+        size_t seq;
         if (w2v_idcache_add(ic, len, &seq) != 0)
             return W2V_ERR_NOMEM;
-        w2v_tokens tok;
-        w2v_tokens_init(&tok, buf, len);
-        const char *w;
-        size_t wl;
-        int kind;
-        while ((kind = w2v_tokens_next(&tok, &w, &wl)) != W2V_TOKEN_END) {
-            if (kind == W2V_TOKEN_EOL) {
-                if (n > 0)
-                    ids[n - 1] |= W2V_ID_EOL;
-                continue;
-            }
-            int64_t id = w2v_vocab_find(v, w, wl);
-            if (id >= 0)
-                ids[n++] = (uint32_t)id;
-        }
+        size_t n = w2v_block_ids(v, buf, len, ids);
         w2v_idcache_finish(ic, seq, w2v_idcache_put(ic, ids, n), n);
     }
     if (rc == W2V_OK && ic->broken)
