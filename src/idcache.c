@@ -76,12 +76,17 @@ int w2v_idcache_add(w2v_idcache *c, size_t text_bytes, size_t *seq)
     return 0;
 }
 
-/* Writes all of buf at offset; -1 with errno on failure. */
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
+/*
+ * Writes (write 1) or reads len bytes of buf at offset, through short
+ * transfers and interrupts; -1 with errno on failure or an early end.
+ */
+static int transfer_all(int fd, void *buf, size_t len, uint64_t offset,
+                        int write)
 {
-    const char *p = buf;
+    char *p = buf;
     while (len > 0) {
-        ssize_t k = pwrite(fd, p, len, (off_t)offset);
+        ssize_t k = write ? pwrite(fd, p, len, (off_t)offset)
+                          : pread(fd, p, len, (off_t)offset);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -97,7 +102,9 @@ uint64_t w2v_idcache_put(w2v_idcache *c, const uint32_t *ids, size_t n)
 {
     uint64_t bytes = (uint64_t)n * sizeof *ids;
     uint64_t at = atomic_fetch_add(&c->end, bytes);
-    if (pwrite_all(c->fd, ids, (size_t)bytes, at) != 0)
+    /* transfer_all only reads buf when it writes. */
+    void *buf = (void *)(uintptr_t)ids;
+    if (transfer_all(c->fd, buf, (size_t)bytes, at, 1) != 0)
         return UINT64_MAX;
     return at;
 }
@@ -121,18 +128,8 @@ int w2v_idcache_get(const w2v_idcache *c, size_t seq, uint32_t *ids,
     if (b->state != 1 || b->n > cap)
         return -1;
     size_t len = (size_t)b->n * sizeof *ids;
-    char *p = (char *)ids;
-    uint64_t offset = b->offset;
-    while (len > 0) {
-        ssize_t k = pread(c->fd, p, len, (off_t)offset);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        len -= (size_t)k;
-        offset += (uint64_t)k;
-    }
+    if (transfer_all(c->fd, ids, len, b->offset, 0) != 0)
+        return -1;
     *n = b->n;
     return 0;
 }

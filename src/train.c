@@ -428,7 +428,8 @@ static void train_ids(worker *w, const uint32_t *ids, size_t n_ids)
         if (keep == UINT32_MAX || (uint32_t)w2v_rng_next(&w->rng) < keep) {
             w->sent[n++] = id;
             if (n == SENTENCE_IDS) {
-                size_t ready = n - window; /* these have full right context */
+                /* The first n - window have their whole right context. */
+                size_t ready = n - window;
                 train_range(w, w->sent, n, from, ready);
                 size_t keep_from = n - 2 * window;
                 memmove(w->sent, w->sent + keep_from,
@@ -484,11 +485,14 @@ static void worker_load(worker *w)
         memcpy(w->sgb.ahead, s->ahead, t->n_ahead * sizeof *s->ahead);
 }
 
-/* Whether a pass that starts now should fill the id cache (under lock). */
+/*
+ * Whether a pass that starts now should fill the id cache (under lock): a
+ * cache is opened at most once a run, so one that exists was tried.
+ */
 static int cache_wanted(const w2v_trainer *t)
 {
-    return t->opt.cache && !t->cache_tried && t->cache_mode == CACHE_OFF &&
-           t->epoch + 1 < t->opt.epochs && t->n_words < W2V_ID_EOL;
+    return t->opt.cache && !t->cache_tried && t->epoch + 1 < t->opt.epochs &&
+           t->n_words < W2V_ID_EOL;
 }
 
 /* Starts filling the cache if a pass starting now should (under lock). */
