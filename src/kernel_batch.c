@@ -200,34 +200,6 @@ lincomb_k(float *d, const float *const *r, const float *c, const size_t K,
     }
 }
 
-static void lincomb1(float *d, const float *r, float c, size_t dim, int acc)
-{
-    size_t k = 0;
-#ifdef W2V_HAVE_V16
-    {
-        w2v_v16 v = w2v_v16_set1(c);
-        for (; k + 16 <= dim; k += 16) {
-            w2v_v16 a = acc ? w2v_v16_load(d + k) : w2v_v16_set1(0);
-            w2v_v16_store(d + k, a + v * w2v_v16_load(r + k));
-        }
-    }
-#endif
-#ifdef W2V_HAVE_V8
-    w2v_v8 v = w2v_v8_set1(c);
-    for (; k + 8 <= dim; k += 8) {
-        w2v_v8 a = acc ? w2v_v8_load(d + k) : w2v_v8_set1(0);
-        w2v_v8_store(d + k, a + v * w2v_v8_load(r + k));
-    }
-    if (k + 4 <= dim) {
-        w2v_v4 a = acc ? w2v_v4_load(d + k) : w2v_v4_set1(0);
-        w2v_v4_store(d + k, a + c * w2v_v4_load(r + k));
-        k += 4;
-    }
-#endif
-    for (; k < dim; k++)
-        d[k] = (acc ? d[k] : 0.0f) + c * r[k];
-}
-
 /* d (=|+=) sum_q c[q] r[q] over q < n, up to 8 rows per pass. */
 static void lincomb(float *d, const float *const *r, const float *c,
                     size_t n, size_t dim, int acc)
@@ -377,8 +349,11 @@ float w2v_batch_step(const w2v_batch *b, size_t dim, float alpha,
                 0);
     for (size_t j = 0; j < n; j++)
         lincomb(b->y[j], (const float *const *)b->x, gt + j * m, m, dim, 1);
-    for (size_t i = 0; i < m; i++)
-        lincomb1(b->x[i], dx + i * dim, 1.0f, dim, 1);
+    const float one = 1.0f;
+    for (size_t i = 0; i < m; i++) {
+        const float *row = dx + i * dim;
+        lincomb(b->x[i], &row, &one, 1, dim, 1);
+    }
     return loss;
 }
 
