@@ -140,6 +140,8 @@ typedef struct w2v_batch {
     size_t n;
     const float *pos;    /* (m, n) positive weights */
     const float *tot;    /* (m, n) total weights; 0 = the pair is not used */
+    float *dx;           /* NULL: x_i += dX_i; else (m, dim): dX goes here
+                            and the x rows are left as they are */
 } w2v_batch;
 
 /* Floats of work space a batch step needs for m x n pairs. */
@@ -243,5 +245,53 @@ void w2v_kernel_skipgram_batched(const w2v_kernel_model *m,
                                  const uint32_t *sent, size_t len,
                                  size_t from, size_t to, int window,
                                  float alpha, int impl, w2v_kernel_loss *loss);
+
+/*
+ * Batched CBOW with negative sampling: the targets sent[from, to) in
+ * groups of `group` consecutive positions that share one draw of
+ * `negative` noise words (a draw equal to a target is dropped for that
+ * target only). For each target of a group the mean h_i of its shrunk
+ * window's input vectors (windows drawn as w2v_kernel_cbow_range draws
+ * them, the group's windows first, then its noise) predicts it; the group
+ * is one batch: the h_i against the targets' output vectors and the noise
+ * words' (target i paired with its own output vector and every noise word),
+ * one exact gradient step of the group's loss from the point before it.
+ * Each context row then moves by the sum of the steps of the windows it is
+ * in (scaled by 1/cw_i for cbow_mean_step == 0, as in w2v_kernel_cbow).
+ *
+ * The objective per target is w2v_kernel_cbow's; what changes is that the
+ * group's targets share their noise words, so a group reads group +
+ * negative output rows instead of group * (1 + negative), and that a
+ * group's windows see the input vectors as they were before the group.
+ * The next group's draws are made and its rows prefetched while a group
+ * trains. group 1 is w2v_kernel_cbow's step, its products done in the
+ * batch step's order. Needs m->tree == NULL and m->negative > 0.
+ */
+typedef struct w2v_cbow_batch_scratch {
+    size_t group;       /* targets per batch */
+    float *h, *dh;      /* (group, dim) the means and their steps */
+    float **x, **y;     /* (group), (group + negative) */
+    float **rows;       /* (group) steps adding into one context row */
+    float *pos, *tot;   /* (group * (group + negative)) */
+    float *coef;        /* (group) */
+    float *work;        /* (w2v_batch_work_floats(group, group + neg, dim)) */
+    int *win, *win_ahead;         /* (group) windows */
+    uint32_t *noise, *noise_ahead;  /* (negative) */
+    size_t *tpos;       /* (group) the positions of a group's targets */
+    size_t *wlo, *whi;  /* (group) and their windows, clipped */
+    float *scale;       /* (group) each target's context step scale */
+    uint64_t groups;    /* groups trained so far */
+    uint64_t loss_every;  /* score the loss of one group in this many */
+} w2v_cbow_batch_scratch;
+
+int w2v_cbow_batch_scratch_init(w2v_cbow_batch_scratch *s,
+                                const w2v_kernel_model *m, size_t group);
+void w2v_cbow_batch_scratch_free(w2v_cbow_batch_scratch *s);
+
+void w2v_kernel_cbow_batched(const w2v_kernel_model *m,
+                             w2v_cbow_batch_scratch *s, w2v_rng *rng,
+                             const uint32_t *sent, size_t len, size_t from,
+                             size_t to, int window, float alpha, int impl,
+                             w2v_kernel_loss *loss);
 
 #endif /* W2V_KERNEL_H */

@@ -335,7 +335,7 @@ float w2v_batch_step(const w2v_batch *b, size_t dim, float alpha,
         return 0;
     float *g = work;                    /* (m, n) */
     float *gt = g + round16(m * n);     /* (n, m) G transposed */
-    float *dx = gt + round16(m * n);    /* (m, dim) */
+    float *dx = b->dx ? b->dx : gt + round16(m * n);  /* (m, dim) */
     for (size_t i = 0; i < m; i++)
         dots(b->x[i], b->y, n, dim, g + i * n);
     float loss = want_loss ? batch_loss(b, g) : 0;
@@ -350,7 +350,7 @@ float w2v_batch_step(const w2v_batch *b, size_t dim, float alpha,
     for (size_t j = 0; j < n; j++)
         lincomb(b->y[j], (const float *const *)b->x, gt + j * m, m, dim, 1);
     const float one = 1.0f;
-    for (size_t i = 0; i < m; i++) {
+    for (size_t i = 0; i < m && b->dx == NULL; i++) {
         const float *row = dx + i * dim;
         lincomb(b->x[i], &row, &one, 1, dim, 1);
     }
@@ -366,8 +366,8 @@ float w2v_batch_step_blas(const w2v_batch *b, size_t dim, float alpha,
     float *g = work;                   /* (m, n) */
     float *xs = g + round16(m * n);    /* (m, dim) gathered X */
     float *ys = xs + round16(m * dim); /* (n, dim) gathered Y */
-    float *dx = ys + round16(n * dim); /* (m, dim) */
-    float *dy = dx + round16(m * dim); /* (n, dim) */
+    float *dy = ys + round16(n * dim) + round16(m * dim); /* (n, dim) */
+    float *dx = b->dx ? b->dx : ys + round16(n * dim);   /* (m, dim) */
     for (size_t i = 0; i < m; i++)
         memcpy(xs + i * dim, b->x[i], dim * sizeof(float));
     for (size_t j = 0; j < n; j++)
@@ -383,7 +383,7 @@ float w2v_batch_step_blas(const w2v_batch *b, size_t dim, float alpha,
                 xs, D, 0.0f, dy, D);
     for (size_t j = 0; j < n; j++)
         w2v_axpy(1.0f, dy + j * dim, b->y[j], dim);
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; i < m && b->dx == NULL; i++)
         w2v_axpy(1.0f, dx + i * dim, b->x[i], dim);
     return loss;
 }
@@ -393,7 +393,7 @@ float w2v_batch_step_naive(const w2v_batch *b, size_t dim, float alpha,
 {
     size_t m = b->m, n = b->n;
     float *g = work;                   /* (m, n) */
-    float *dx = work + round16(m * n); /* (m, dim) */
+    float *dx = b->dx ? b->dx : work + round16(m * n); /* (m, dim) */
     double loss = 0;
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++) {
@@ -415,7 +415,7 @@ float w2v_batch_step_naive(const w2v_batch *b, size_t dim, float alpha,
         for (size_t i = 0; i < m; i++)
             for (size_t k = 0; k < dim; k++)
                 b->y[j][k] += g[i * n + j] * b->x[i][k];
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; i < m && b->dx == NULL; i++)
         for (size_t k = 0; k < dim; k++)
             b->x[i][k] += dx[i * dim + k];
     return want_loss ? (float)loss : 0;
@@ -563,7 +563,7 @@ static float group_hs_batched(const w2v_kernel_model *m,
             s->tot[i] = 1.0f;
         for (size_t c0 = 0; c0 < nx; c0 += rows) {
             size_t k = nx - c0 < rows ? nx - c0 : rows;
-            w2v_batch bt = {s->hx + c0, k, s->y, n, s->pos, s->tot};
+            w2v_batch bt = {s->hx + c0, k, s->y, n, s->pos, s->tot, NULL};
             l += step(&bt, dim, alpha, s->work, want);
         }
     }
@@ -683,7 +683,7 @@ static float group_ns(const w2v_kernel_model *m, w2v_sg_batch_scratch *s,
         }
     }
     size_t used = used_rows(s, nx, n);
-    w2v_batch bt = {s->hx, used, s->y, n, s->pos, s->tot};
+    w2v_batch bt = {s->hx, used, s->y, n, s->pos, s->tot, NULL};
     return step(&bt, dim, alpha, s->work, want);
 }
 
@@ -729,6 +729,225 @@ void w2v_kernel_skipgram_batched(const w2v_kernel_model *m,
         if (want) {
             loss->sum += l;
             loss->count += pairs;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* CBOW                                                                    */
+
+int w2v_cbow_batch_scratch_init(w2v_cbow_batch_scratch *s,
+                                const w2v_kernel_model *m, size_t group)
+{
+    memset(s, 0, sizeof *s);
+    size_t k = (size_t)(m->negative > 0 ? m->negative : 0);
+    size_t n = group + k, dim = m->dim;
+    s->group = group;
+    s->h = w2v_alloc_aligned(group * round16(dim) * sizeof(float));
+    s->dh = w2v_alloc_aligned(group * round16(dim) * sizeof(float));
+    s->x = malloc(group * sizeof *s->x);
+    s->y = malloc(n * sizeof *s->y);
+    s->rows = malloc(group * sizeof *s->rows);
+    s->pos = malloc(group * n * sizeof *s->pos);
+    s->tot = malloc(group * n * sizeof *s->tot);
+    s->coef = malloc(group * sizeof *s->coef);
+    s->work = w2v_alloc_aligned(w2v_batch_work_floats(group, n, dim) *
+                                sizeof(float));
+    s->win = malloc(group * sizeof *s->win);
+    s->win_ahead = malloc(group * sizeof *s->win_ahead);
+    s->noise = malloc((k + 1) * sizeof *s->noise);
+    s->noise_ahead = malloc((k + 1) * sizeof *s->noise_ahead);
+    s->tpos = malloc(group * sizeof *s->tpos);
+    s->wlo = malloc(group * sizeof *s->wlo);
+    s->whi = malloc(group * sizeof *s->whi);
+    s->scale = malloc(group * sizeof *s->scale);
+    s->loss_every = 64;
+    if (!s->h || !s->dh || !s->x || !s->y || !s->rows || !s->pos || !s->tot ||
+        !s->coef || !s->work || !s->win || !s->win_ahead || !s->noise ||
+        !s->noise_ahead || !s->tpos || !s->wlo || !s->whi || !s->scale)
+        return -1;
+    return 0;
+}
+
+void w2v_cbow_batch_scratch_free(w2v_cbow_batch_scratch *s)
+{
+    w2v_free_aligned(s->h);
+    w2v_free_aligned(s->dh);
+    free(s->x);
+    free(s->y);
+    free(s->rows);
+    free(s->pos);
+    free(s->tot);
+    free(s->coef);
+    w2v_free_aligned(s->work);
+    free(s->win);
+    free(s->win_ahead);
+    free(s->noise);
+    free(s->noise_ahead);
+    free(s->tpos);
+    free(s->wlo);
+    free(s->whi);
+    free(s->scale);
+    memset(s, 0, sizeof *s);
+}
+
+/*
+ * The draws for the group of count targets at t0: their windows into win,
+ * then the noise words into noise; the rows the group will read first
+ * (targets' and noise words' output rows, the input rows entering the
+ * window) are prefetched.
+ */
+static void cbow_group_draw(const w2v_kernel_model *m, w2v_rng *rng,
+                            const uint32_t *sent, size_t len, size_t t0,
+                            size_t count, int window, int *win,
+                            uint32_t *noise)
+{
+    size_t dim = m->dim;
+    for (size_t b = 0; b < count; b++)
+        win[b] = window - (int)w2v_rng_below(rng, (uint32_t)window);
+    draw_noise(m, rng, noise, (size_t)m->negative);
+    for (size_t b = 0; b < count; b++)
+        w2v_prefetch_row(m->out_ns + (size_t)sent[t0 + b] * dim, dim);
+    for (int d = 0; d < m->negative; d++)
+        w2v_prefetch_row(m->out_ns + (size_t)noise[d] * dim, dim);
+    for (size_t b = 0; b < count; b++) {
+        size_t enter = t0 + b + (size_t)window;
+        if (enter < len)
+            w2v_prefetch_row(m->in + (size_t)sent[enter] * dim, dim);
+    }
+}
+
+/* Window [*a, *z] of sent[t] with half-width w, clipped to the sentence. */
+static size_t clip_window(size_t len, size_t t, size_t w, size_t *a,
+                          size_t *z)
+{
+    *a = t > w ? t - w : 0;
+    *z = t + w < len ? t + w : len - 1;
+    return *z - *a;
+}
+
+/*
+ * The targets of a group with context: their positions into s->tpos, their
+ * context means into s->h, their x and y rows and the pair weights.
+ * Returns their number.
+ */
+static size_t cbow_group_batch(const w2v_kernel_model *m,
+                               w2v_cbow_batch_scratch *s,
+                               const uint32_t *sent, size_t len, size_t t0,
+                               size_t count, size_t *n_out)
+{
+    size_t dim = m->dim, stride = round16(dim), nt = 0;
+    size_t k = (size_t)m->negative;
+    const float *ctx[16];
+    float coef[16];
+    for (size_t b = 0; b < count; b++) {
+        size_t t = t0 + b, a, z;
+        size_t cw = clip_window(len, t, (size_t)s->win[b], &a, &z);
+        if (cw == 0)
+            continue;
+        float inv = 1.0f / (float)cw;
+        float *h = s->h + nt * stride;
+        size_t q = 0;
+        int acc = 0;
+        for (size_t c = a; c <= z; c++) {
+            if (c != t) {
+                ctx[q] = m->in + (size_t)sent[c] * dim;
+                coef[q++] = inv;
+            }
+            if (q == 16 || (c == z && q > 0)) {
+                lincomb(h, ctx, coef, q, dim, acc);
+                acc = 1;
+                q = 0;
+            }
+        }
+        s->x[nt] = h;
+        s->tpos[nt] = t;
+        s->wlo[nt] = a;
+        s->whi[nt] = z;
+        s->scale[nt] = m->cbow_mean_step ? 1.0f : inv;
+        s->y[nt] = m->out_ns + (size_t)sent[t] * dim;
+        nt++;
+    }
+    size_t n = nt + k;
+    for (size_t d = 0; d < k; d++)
+        s->y[nt + d] = m->out_ns + (size_t)s->noise[d] * dim;
+    memset(s->pos, 0, nt * n * sizeof *s->pos);
+    for (size_t i = 0; i < nt; i++) {
+        float *pos = s->pos + i * n, *tot = s->tot + i * n;
+        uint32_t target = sent[s->tpos[i]];
+        memset(tot, 0, nt * sizeof *tot);
+        pos[i] = tot[i] = 1.0f;
+        for (size_t d = 0; d < k; d++)
+            tot[nt + d] = s->noise[d] != target ? 1.0f : 0.0f;
+    }
+    *n_out = n;
+    return nt;
+}
+
+/*
+ * Each input row in the union of the group's windows takes the steps of
+ * the windows it is a context of, in one pass over it.
+ */
+static void cbow_group_inputs(const w2v_kernel_model *m,
+                              w2v_cbow_batch_scratch *s, const uint32_t *sent,
+                              size_t nt)
+{
+    size_t dim = m->dim;
+    size_t lo = s->wlo[0], hi = s->whi[nt - 1];
+    for (size_t i = 0; i < nt; i++) {
+        lo = s->wlo[i] < lo ? s->wlo[i] : lo;
+        hi = s->whi[i] > hi ? s->whi[i] : hi;
+    }
+    for (size_t c = lo; c <= hi; c++) {
+        size_t q = 0;
+        for (size_t i = 0; i < nt; i++)
+            if (c >= s->wlo[i] && c <= s->whi[i] && c != s->tpos[i]) {
+                s->rows[q] = s->dh + i * dim;
+                s->coef[q++] = s->scale[i];
+            }
+        if (q > 0)
+            lincomb(m->in + (size_t)sent[c] * dim,
+                    (const float *const *)s->rows, s->coef, q, dim, 1);
+    }
+}
+
+void w2v_kernel_cbow_batched(const w2v_kernel_model *m,
+                             w2v_cbow_batch_scratch *s, w2v_rng *rng,
+                             const uint32_t *sent, size_t len, size_t from,
+                             size_t to, int window, float alpha, int impl,
+                             w2v_kernel_loss *loss)
+{
+    if (from >= to)
+        return;
+    batch_step_fn step = step_fn(impl);
+    size_t G = s->group;
+    size_t count = to - from < G ? to - from : G;
+    cbow_group_draw(m, rng, sent, len, from, count, window, s->win_ahead,
+                    s->noise_ahead);
+    for (size_t t0 = from; t0 < to; t0 += G) {
+        count = to - t0 < G ? to - t0 : G;
+        int *wt = s->win;
+        s->win = s->win_ahead;
+        s->win_ahead = wt;
+        uint32_t *nz = s->noise;
+        s->noise = s->noise_ahead;
+        s->noise_ahead = nz;
+        size_t next = t0 + count;
+        if (next < to)
+            cbow_group_draw(m, rng, sent, len, next,
+                            to - next < G ? to - next : G, window,
+                            s->win_ahead, s->noise_ahead);
+        size_t n;
+        size_t nt = cbow_group_batch(m, s, sent, len, t0, count, &n);
+        if (nt == 0)
+            continue;
+        int want = loss != NULL && s->groups++ % s->loss_every == 0;
+        w2v_batch bt = {s->x, nt, s->y, n, s->pos, s->tot, s->dh};
+        float l = step(&bt, m->dim, alpha, s->work, want);
+        cbow_group_inputs(m, s, sent, nt);
+        if (want) {
+            loss->sum += l;
+            loss->count += nt;
         }
     }
 }

@@ -121,7 +121,7 @@ static void rbatch_free(rbatch *b)
 
 static w2v_batch rbatch_view(const rbatch *b)
 {
-    w2v_batch v = {b->x, b->m, b->y, b->n, b->pos, b->tot};
+    w2v_batch v = {b->x, b->m, b->y, b->n, b->pos, b->tot, NULL};
     return v;
 }
 
@@ -622,4 +622,191 @@ Test(kernel_batch, skipgram_single_word_sentence_does_nothing)
     free(before);
     w2v_sg_batch_scratch_free(&s);
     tiny_free(&t);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Batched CBOW against the per-target objective                           */
+
+/* What one CBOW group stands for: its windows and its shared noise. */
+typedef struct cbow_case {
+    const uint32_t *sent;
+    size_t len, from, to;
+    int win[16];
+    uint32_t noise[8];
+} cbow_case;
+
+/*
+ * sum_i w_i L_i over the group's targets with context, where L_i is the
+ * CBOW loss of target i (the mean of its window's input vectors against
+ * its output vector and each shared noise word but itself), and w_i is 1,
+ * or with by_cw the number of its context words.
+ */
+static double cbow_case_loss(const tiny *t, const cbow_case *c,
+                             const double *pd, int by_cw)
+{
+    const double *in = pd, *out = pd + TV * TDIM;
+    double l = 0;
+    for (size_t pos = c->from; pos < c->to; pos++) {
+        size_t w = (size_t)c->win[pos - c->from];
+        size_t lo = pos > w ? pos - w : 0;
+        size_t hi = pos + w < c->len ? pos + w : c->len - 1;
+        if (hi == lo)
+            continue;
+        double h[TDIM] = {0};
+        for (size_t ctx = lo; ctx <= hi; ctx++)
+            for (size_t k = 0; ctx != pos && k < TDIM; k++)
+                h[k] += in[(size_t)c->sent[ctx] * TDIM + k] / (double)(hi - lo);
+        uint32_t target = c->sent[pos];
+        double li = bt_softplus(-dotd(h, out + (size_t)target * TDIM));
+        for (int d = 0; d < t->km.negative; d++)
+            if (c->noise[d] != target)
+                li += bt_softplus(dotd(h, out + (size_t)c->noise[d] * TDIM));
+        l += (by_cw ? (double)(hi - lo) : 1.0) * li;
+    }
+    return l;
+}
+
+/* The kernel's draws, replayed: the group's windows, then its noise. */
+static void cbow_case_draws(const tiny *t, cbow_case *c, w2v_rng r,
+                            int window)
+{
+    for (size_t pos = c->from; pos < c->to; pos++)
+        c->win[pos - c->from] =
+            window - (int)w2v_rng_below(&r, (uint32_t)window);
+    for (int d = 0; d < t->km.negative; d++)
+        c->noise[d] = w2v_alias_draw(&t->noise, &r);
+}
+
+static double fd(const tiny *t, const cbow_case *c, double *pd, size_t k,
+                 int by_cw)
+{
+    double keep = pd[k];
+    pd[k] = keep + FD_EPS;
+    double lp = cbow_case_loss(t, c, pd, by_cw);
+    pd[k] = keep - FD_EPS;
+    double lm = cbow_case_loss(t, c, pd, by_cw);
+    pd[k] = keep;
+    return (lp - lm) / (2 * FD_EPS);
+}
+
+/*
+ * One group: output rows move by -alpha dL/dy; input rows by -alpha dL/dx
+ * (gradient step) or by -alpha d(sum_i cw_i L_i)/dx (mean step: each
+ * window's context rows take the step of its mean).
+ */
+static void check_cbow_group(int negative, const uint32_t *sent, size_t len,
+                             size_t from, size_t to, int mean_step, int impl,
+                             uint64_t seed)
+{
+    const int window = 3;
+    tiny t;
+    tiny_init(&t, negative, 0, seed);
+    t.km.cbow_mean_step = mean_step;
+    w2v_cbow_batch_scratch s;
+    cr_assert_eq(w2v_cbow_batch_scratch_init(&s, &t.km, to - from), 0);
+    s.loss_every = 1;
+    w2v_rng rng;
+    w2v_rng_seed(&rng, seed, 0);
+    cbow_case c = {sent, len, from, to, {0}, {0}};
+    cbow_case_draws(&t, &c, rng, window);
+    double *pd = malloc(t.n_params * sizeof *pd);
+    float *before = malloc(t.n_params * sizeof *before);
+    cr_assert(pd && before);
+    for (size_t k = 0; k < t.n_params; k++)
+        pd[k] = before[k] = t.p[k];
+    double l0 = cbow_case_loss(&t, &c, pd, 0);
+    w2v_kernel_loss kl = {0, 0};
+    w2v_kernel_cbow_batched(&t.km, &s, &rng, sent, len, from, to, window,
+                            ALPHA, impl, &kl);
+    char what[96];
+    snprintf(what, sizeof what, "neg %d targets [%zu, %zu) mean %d impl %d",
+             negative, from, to, mean_step, impl);
+    cr_assert(bt_close(kl.sum, l0), "%s: loss %g, want %g", what, kl.sum, l0);
+    size_t moved = 0;
+    for (size_t k = 0; k < t.n_params; k++) {
+        int input = k < TV * TDIM;
+        double want = fd(&t, &c, pd, k, input && mean_step);
+        double got = ((double)t.p[k] - before[k]) / -(double)ALPHA;
+        if (want == 0)
+            cr_assert_eq(t.p[k], before[k], "%s: param %zu not in the loss "
+                         "moved", what, k);
+        else
+            cr_assert(bt_close(got, want), "%s: param %zu moved %.7g/-alpha, "
+                      "want %.7g", what, k, got, want);
+        moved += want != 0;
+    }
+    if (kl.count > 0)
+        cr_assert_gt(moved, 0, "%s: nothing moved", what);
+    else
+        cr_assert_eq(memcmp(before, t.p, t.n_params * sizeof *before), 0,
+                     "%s: no target has context, yet rows moved", what);
+    free(pd);
+    free(before);
+    w2v_cbow_batch_scratch_free(&s);
+    tiny_free(&t);
+}
+
+static const uint32_t cbow_sent[] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8};
+#define CBOW_LEN (sizeof cbow_sent / sizeof cbow_sent[0])
+
+Test(kernel_batch, cbow_target_is_the_gradient_of_its_mean)
+{
+    for (size_t pos = 0; pos < CBOW_LEN; pos += 4) {
+        check_cbow_group(5, cbow_sent, CBOW_LEN, pos, pos + 1, 0,
+                         W2V_BATCH_LOOPS, 41 + pos);
+        check_cbow_group(5, cbow_sent, CBOW_LEN, pos, pos + 1, 1,
+                         W2V_BATCH_LOOPS, 51 + pos);
+    }
+}
+
+Test(kernel_batch, cbow_group_is_the_gradient_of_its_targets)
+{
+    /* Overlapping windows, the word 1 and 5 repeated, noise shared. */
+    check_cbow_group(5, cbow_sent, CBOW_LEN, 1, 6, 0, W2V_BATCH_LOOPS, 61);
+    check_cbow_group(5, cbow_sent, CBOW_LEN, 2, 10, 1, W2V_BATCH_LOOPS, 62);
+    check_cbow_group(4, cbow_sent, CBOW_LEN, 0, 12, 1, W2V_BATCH_BLAS, 63);
+    check_cbow_group(3, cbow_sent, CBOW_LEN, 5, 12, 0, W2V_BATCH_NAIVE, 64);
+    /* A target without context (a one-word sentence) is left out. */
+    check_cbow_group(5, cbow_sent + 4, 1, 0, 1, 1, W2V_BATCH_LOOPS, 65);
+}
+
+/*
+ * A range is its groups one after the other: the next group's draws come
+ * ahead of the current one's training, but in the same order, so training
+ * [from, to) at once and group by group gives the same vectors, loss and
+ * generator state, bit for bit.
+ */
+Test(kernel_batch, cbow_range_is_its_groups_in_turn)
+{
+    for (size_t group = 1; group <= 4; group += 3) {
+        tiny a, b;
+        tiny_init(&a, 5, 0, 71);
+        tiny_init(&b, 5, 0, 71);
+        a.km.cbow_mean_step = b.km.cbow_mean_step = 1;
+        w2v_cbow_batch_scratch sa, sb;
+        cr_assert_eq(w2v_cbow_batch_scratch_init(&sa, &a.km, group), 0);
+        cr_assert_eq(w2v_cbow_batch_scratch_init(&sb, &b.km, group), 0);
+        sa.loss_every = sb.loss_every = 1;
+        w2v_rng ra, rb;
+        w2v_rng_seed(&ra, 72, 0);
+        rb = ra;
+        w2v_kernel_loss la = {0, 0}, lb = {0, 0};
+        w2v_kernel_cbow_batched(&a.km, &sa, &ra, cbow_sent, CBOW_LEN, 0,
+                                CBOW_LEN, 4, 0.1f, W2V_BATCH_LOOPS, &la);
+        for (size_t t0 = 0; t0 < CBOW_LEN; t0 += group) {
+            size_t t1 = t0 + group < CBOW_LEN ? t0 + group : CBOW_LEN;
+            w2v_kernel_cbow_batched(&b.km, &sb, &rb, cbow_sent, CBOW_LEN, t0,
+                                    t1, 4, 0.1f, W2V_BATCH_LOOPS, &lb);
+        }
+        cr_assert_eq(ra.state, rb.state, "group %zu: the same draws", group);
+        cr_assert_eq(la.count, lb.count);
+        cr_assert_eq(la.count, CBOW_LEN);
+        cr_assert_eq(la.sum, lb.sum, "group %zu: loss", group);
+        cr_assert_eq(memcmp(a.p, b.p, a.n_params * sizeof *a.p), 0,
+                     "group %zu: the vectors differ", group);
+        w2v_cbow_batch_scratch_free(&sa);
+        w2v_cbow_batch_scratch_free(&sb);
+        tiny_free(&a);
+        tiny_free(&b);
+    }
 }

@@ -372,7 +372,7 @@ Test(project, exact_tsne_separates_clusters_too)
     w2v_tsne_options o = w2v_tsne_options_default();
     o.theta = 0;
     o.perplexity = 10;
-    o.iterations = 400;
+    o.iterations = 1000;
     cr_assert_eq(w2v_tsne(x, n, d, &o, y, NULL), W2V_OK);
     double agree = knn_agreement(y, label, n, 5);
     cr_log_info("exact t-SNE, 90 points in 3 clusters: 5-NN label "

@@ -50,11 +50,12 @@ enum w2v_arch {
  * kept as the reference. W2V_KERNEL_BLAS is the batched kernel with its
  * products done by cblas_sgemm (OpenBLAS, one thread per worker) instead of
  * vectorised loops. The batched kernels also batch hierarchical softmax
- * (a window against its target's path). CBOW has one arithmetic (its mean
- * against the target and noise rows is a matrix-vector product already);
- * under W2V_KERNEL_BATCHED and W2V_KERNEL_BLAS it draws one target ahead
- * and prefetches that target's rows, with the same vectors as
- * W2V_KERNEL_PLAIN, bit for bit.
+ * (a window against its target's path). CBOW with negative sampling under
+ * W2V_KERNEL_BATCHED and W2V_KERNEL_BLAS does each target's mean against
+ * its output and noise rows as one batch step, with the draws of
+ * W2V_KERNEL_PLAIN in the same order (only the rounding differs); CBOW with
+ * hierarchical softmax keeps the plain arithmetic. Both draw one target
+ * ahead and prefetch its rows.
  */
 enum w2v_kernel {
     W2V_KERNEL_BATCHED = 0,
