@@ -492,13 +492,20 @@ typedef struct sg_group {
     const int *win;
 } sg_group;
 
+/* Window [*a, *z] of sent[t] with half-width w, clipped to the sentence. */
+static size_t clip_window(size_t len, size_t t, size_t w, size_t *a,
+                          size_t *z)
+{
+    *a = t > w ? t - w : 0;
+    *z = t + w < len ? t + w : len - 1;
+    return *z - *a;
+}
+
 /* Window of target b clipped to the sentence: [*a, *z]. */
 static void target_window(const sg_group *g, size_t len, size_t b, size_t *a,
                           size_t *z)
 {
-    size_t t = g->t0 + b, w = (size_t)g->win[b];
-    *a = t > w ? t - w : 0;
-    *z = t + w < len ? t + w : len - 1;
+    clip_window(len, g->t0 + b, (size_t)g->win[b], a, z);
 }
 
 /*
@@ -815,15 +822,6 @@ static void cbow_group_draw(const w2v_kernel_model *m, w2v_rng *rng,
         if (enter < len)
             w2v_prefetch_row(m->in + (size_t)sent[enter] * dim, dim);
     }
-}
-
-/* Window [*a, *z] of sent[t] with half-width w, clipped to the sentence. */
-static size_t clip_window(size_t len, size_t t, size_t w, size_t *a,
-                          size_t *z)
-{
-    *a = t > w ? t - w : 0;
-    *z = t + w < len ? t + w : len - 1;
-    return *z - *a;
 }
 
 /*
