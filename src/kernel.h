@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hotrows.h"
 #include "huffman.h"
 #include "rng.h"
 #include "sampler.h"
@@ -232,6 +233,8 @@ typedef struct w2v_sg_batch_scratch {
     float *grad;        /* (dim) a pair's step for its input row (HS) */
     uint64_t groups;    /* groups trained so far */
     uint64_t loss_every;  /* score the loss of one group in this many */
+    w2v_hotrows hot_ns;   /* the worker's copy of the hottest output rows */
+    w2v_hotrows hot_hs;   /* ... and inner nodes (none unless asked for) */
 } w2v_sg_batch_scratch;
 
 /* Allocates the scratch for a model; 0, or -1 when out of memory. */
@@ -239,6 +242,21 @@ int w2v_sg_batch_scratch_init(w2v_sg_batch_scratch *s,
                               const w2v_kernel_model *m, size_t group,
                               int window);
 void w2v_sg_batch_scratch_free(w2v_sg_batch_scratch *s);
+
+/*
+ * Gives the worker its own copy (see hotrows.h) of the output rows of the
+ * ns_rows most frequent of `words` words and of the hs_rows inner nodes
+ * nearest the root (0 = none; only for the matrices the model has); 0, or
+ * -1 when out of memory. The trainer asks for them with more than one
+ * worker; alone, a worker shares the rows with nobody.
+ */
+int w2v_sg_batch_scratch_hot(w2v_sg_batch_scratch *s,
+                             const w2v_kernel_model *m, size_t words,
+                             size_t ns_rows, size_t hs_rows);
+
+/* Adds the worker's steps on its copied rows to the shared matrices. */
+void w2v_sg_batch_scratch_sync(w2v_sg_batch_scratch *s,
+                               const w2v_kernel_model *m);
 
 void w2v_kernel_skipgram_batched(const w2v_kernel_model *m,
                                  w2v_sg_batch_scratch *s, w2v_rng *rng,

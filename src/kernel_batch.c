@@ -463,14 +463,41 @@ int w2v_sg_batch_scratch_init(w2v_sg_batch_scratch *s,
         w2v_batch_work_floats(s->max_x, s->max_y, m->dim) * sizeof(float));
     s->loss_every = 64;
     s->hs_rows = W2V_HS_ROWS;
+    w2v_hotrows_init(&s->hot_ns, 0, 0, m->dim);   /* none; cannot fail */
+    w2v_hotrows_init(&s->hot_hs, 0, 0, m->dim);
     if (!s->x || !s->hx || !s->y || !s->pos || !s->tot || !s->win || !s->first ||
         !s->ahead || !s->grad || !s->work)
         return -1;
     return 0;
 }
 
+int w2v_sg_batch_scratch_hot(w2v_sg_batch_scratch *s,
+                             const w2v_kernel_model *m, size_t words,
+                             size_t ns_rows, size_t hs_rows)
+{
+    w2v_hotrows_free(&s->hot_ns);
+    w2v_hotrows_free(&s->hot_hs);
+    size_t dim = m->dim, nodes = words > 0 ? words - 1 : 0;
+    ns_rows = m->out_ns == NULL ? 0 : (ns_rows < words ? ns_rows : words);
+    hs_rows = m->tree == NULL ? 0 : (hs_rows < nodes ? hs_rows : nodes);
+    /* The inner nodes nearest the root are the last ones built. */
+    if (w2v_hotrows_init(&s->hot_ns, 0, ns_rows, dim) != 0 ||
+        w2v_hotrows_init(&s->hot_hs, nodes - hs_rows, hs_rows, dim) != 0)
+        return -1;
+    return 0;
+}
+
+void w2v_sg_batch_scratch_sync(w2v_sg_batch_scratch *s,
+                               const w2v_kernel_model *m)
+{
+    w2v_hotrows_sync(&s->hot_ns, m->out_ns);
+    w2v_hotrows_sync(&s->hot_hs, m->out_hs);
+}
+
 void w2v_sg_batch_scratch_free(w2v_sg_batch_scratch *s)
 {
+    w2v_hotrows_free(&s->hot_ns);
+    w2v_hotrows_free(&s->hot_hs);
     free(s->x);
     free(s->hx);
     free(s->y);
@@ -514,8 +541,8 @@ static void target_window(const sg_group *g, size_t len, size_t b, size_t *a,
  * the target at t, the path arrays of the one after it), since the deep
  * nodes of a path are rarely in cache.
  */
-static void prefetch_paths(const w2v_kernel_model *m, const uint32_t *sent,
-                           size_t len, size_t t)
+static void prefetch_paths(const w2v_kernel_model *m, const w2v_hotrows *hot,
+                           const uint32_t *sent, size_t len, size_t t)
 {
     const w2v_huffman *tree = m->tree;
     if (t + 1 < len) {
@@ -527,7 +554,7 @@ static void prefetch_paths(const w2v_kernel_model *m, const uint32_t *sent,
     if (t < len) {
         uint32_t w = sent[t];
         for (size_t j = tree->start[w]; j < tree->start[w + 1]; j++)
-            w2v_prefetch_row(m->out_hs + (size_t)tree->points[j] * m->dim,
+            w2v_prefetch_row(w2v_hotrows_row(hot, m->out_hs, tree->points[j]),
                              m->dim);
     }
 }
@@ -550,7 +577,7 @@ static float group_hs_batched(const w2v_kernel_model *m,
         size_t t = g->t0 + b, a, z;
         uint32_t w = g->sent[t];
         size_t p0 = tree->start[w], n = tree->start[w + 1] - p0;
-        prefetch_paths(m, g->sent, len, t + 1);
+        prefetch_paths(m, &s->hot_hs, g->sent, len, t + 1);
         target_window(g, len, b, &a, &z);
         if (n == 0 || z == a)
             continue;
@@ -559,7 +586,8 @@ static float group_hs_batched(const w2v_kernel_model *m,
             if (c != t)
                 s->hx[nx++] = s->x[c - g->lo];
         for (size_t j = 0; j < n; j++) {
-            s->y[j] = m->out_hs + (size_t)tree->points[p0 + j] * dim;
+            s->y[j] = w2v_hotrows_row(&s->hot_hs, m->out_hs,
+                                      tree->points[p0 + j]);
             s->pos[j] = 1.0f - (float)tree->codes[p0 + j];
         }
         size_t rows = s->hs_rows ? s->hs_rows : nx;
@@ -649,7 +677,7 @@ static float group_ns(const w2v_kernel_model *m, w2v_sg_batch_scratch *s,
 {
     size_t dim = m->dim, nx = g->hi - g->lo + 1, n = g->count;
     for (size_t b = 0; b < g->count; b++)
-        s->y[b] = m->out_ns + (size_t)g->sent[g->t0 + b] * dim;
+        s->y[b] = w2v_hotrows_row(&s->hot_ns, m->out_ns, g->sent[g->t0 + b]);
     /* first[b] .. first[b + 1]: the columns of target b's noise words. */
     size_t *first = s->first;
     size_t k = (size_t)m->negative;
@@ -661,7 +689,7 @@ static float group_ns(const w2v_kernel_model *m, w2v_sg_batch_scratch *s,
         for (size_t d = 0; d < k; d++) {
             uint32_t w = s->ahead[b * k + d];
             if (w != target)
-                s->y[n++] = m->out_ns + (size_t)w * dim;
+                s->y[n++] = w2v_hotrows_row(&s->hot_ns, m->out_ns, w);
         }
     }
     /*
@@ -671,7 +699,8 @@ static float group_ns(const w2v_kernel_model *m, w2v_sg_batch_scratch *s,
      */
     draw_noise(m, rng, s->ahead, s->group * k);
     for (size_t d = 0; d < s->group * k; d++)
-        w2v_prefetch_row(m->out_ns + (size_t)s->ahead[d] * dim, dim);
+        w2v_prefetch_row(w2v_hotrows_row(&s->hot_ns, m->out_ns, s->ahead[d]),
+                         dim);
     s->ahead_ready = 1;
     first[g->count] = n;
     memset(s->pos, 0, nx * n * sizeof *s->pos);
@@ -702,6 +731,10 @@ void w2v_kernel_skipgram_batched(const w2v_kernel_model *m,
 {
     batch_step_fn step = step_fn(impl);
     size_t dim = m->dim;
+    if (m->out_ns != NULL)
+        w2v_hotrows_load(&s->hot_ns, m->out_ns);
+    if (m->tree != NULL)
+        w2v_hotrows_load(&s->hot_hs, m->out_hs);
     for (size_t t0 = from; t0 < to; t0 += s->group) {
         sg_group g = {sent, t0, to - t0 < s->group ? to - t0 : s->group, 0, 0,
                       s->win};
@@ -722,11 +755,14 @@ void w2v_kernel_skipgram_batched(const w2v_kernel_model *m,
         /* The next group's target rows and the input row entering. */
         size_t next = t0 + g.count, enter = next + (size_t)window;
         if (next < to && m->out_ns != NULL)
-            w2v_prefetch_row(m->out_ns + (size_t)sent[next] * dim, dim);
+            w2v_prefetch_row(
+                w2v_hotrows_row(&s->hot_ns, m->out_ns, sent[next]), dim);
         if (enter < len)
             w2v_prefetch_row(m->in + (size_t)sent[enter] * dim, dim);
         int want = loss != NULL && s->groups++ % s->loss_every == 0;
         float l = 0;
+        w2v_hotrows_tick(&s->hot_ns, m->out_ns, g.count);
+        w2v_hotrows_tick(&s->hot_hs, m->out_hs, g.count);
         if (m->tree != NULL && s->hs_batched)
             l += group_hs_batched(m, s, &g, len, alpha, step, want);
         else if (m->tree != NULL)

@@ -602,6 +602,56 @@ Test(kernel_batch, skipgram_hs_and_ns_is_hs_then_ns)
     tiny_free(&one);
 }
 
+Test(kernel_batch, skipgram_on_copied_rows_is_the_same_training)
+{
+    /* One worker training on its own copy of the hottest rows (synced
+     * every 2 targets and at the end) moves the weights as it does on the
+     * shared rows; only the rounding of shared + (local - snap) differs. */
+    static const uint32_t sent[] = {0, 1, 4, 1, 5, 9, 2, 6, 5, 3, 0, 8, 1};
+    const size_t len = sizeof sent / sizeof sent[0];
+    tiny hot, plain;
+    tiny_init(&hot, 4, 1, 17);
+    tiny_init(&plain, 4, 1, 17);
+    w2v_sg_batch_scratch sh, sp;
+    cr_assert_eq(w2v_sg_batch_scratch_init(&sh, &hot.km, 1, 3), 0);
+    cr_assert_eq(w2v_sg_batch_scratch_init(&sp, &plain.km, 1, 3), 0);
+    cr_assert_eq(w2v_sg_batch_scratch_hot(&sh, &hot.km, TV, 3, 4), 0);
+    cr_assert_eq(sh.hot_ns.lo, 0);
+    cr_assert_eq(sh.hot_ns.n, 3);
+    cr_assert_eq(sh.hot_hs.lo, TV - 1 - 4, "the nodes nearest the root");
+    cr_assert_eq(sh.hot_hs.n, 4);
+    sh.hot_ns.every = sh.hot_hs.every = 2;
+    w2v_rng rh, rp;
+    w2v_rng_seed(&rh, 5, 0);
+    rp = rh;
+    for (int pass = 0; pass < 3; pass++) {
+        w2v_kernel_skipgram_batched(&hot.km, &sh, &rh, sent, len, 0, len, 3,
+                                    ALPHA, W2V_BATCH_LOOPS, NULL);
+        w2v_sg_batch_scratch_sync(&sh, &hot.km);
+        w2v_kernel_skipgram_batched(&plain.km, &sp, &rp, sent, len, 0, len,
+                                    3, ALPHA, W2V_BATCH_LOOPS, NULL);
+    }
+    double moved = 0;
+    for (size_t k = 0; k < hot.n_params; k++) {
+        cr_assert_float_eq(hot.p[k], plain.p[k], 1e-5f, "parameter %zu", k);
+    }
+    /* The copied rows did train: the same steps reached the shared rows. */
+    tiny start;
+    tiny_init(&start, 4, 1, 17);
+    for (size_t k = TV * TDIM; k < TV * TDIM + 3 * TDIM; k++)
+        moved += fabs((double)hot.p[k] - (double)start.p[k]);
+    cr_assert_gt(moved, 1e-3, "the copied output rows");
+    moved = 0;
+    for (size_t k = (2 * TV + 5) * TDIM; k < (2 * TV + 9) * TDIM; k++)
+        moved += fabs((double)hot.p[k] - (double)start.p[k]);
+    cr_assert_gt(moved, 1e-3, "the copied inner nodes");
+    tiny_free(&start);
+    w2v_sg_batch_scratch_free(&sh);
+    w2v_sg_batch_scratch_free(&sp);
+    tiny_free(&hot);
+    tiny_free(&plain);
+}
+
 Test(kernel_batch, skipgram_single_word_sentence_does_nothing)
 {
     tiny t;
