@@ -3,8 +3,7 @@
  * matrix. Not API.
  *
  * Every target of hierarchical softmax passes the inner nodes nearest the
- * root, and the most frequent words' output rows are among the noise words
- * of many targets. When several workers write those rows in place, the
+ * root. When several workers write those rows in place, the
  * cache lines that hold them move from core to core on nearly every write,
  * and the workers wait for each other: on a 2-core machine hierarchical
  * softmax ran 1.25x faster with two threads than with one, although two
@@ -16,9 +15,10 @@
  * worker changed (local - snap) to the shared rows and reloads both copies
  * from them, so the other workers' changes arrive at each sync. Between
  * syncs a worker does not see the others' steps on these rows, as with any
- * delayed update; the kernels sync at the end of every call and every
- * W2V_HOTROWS_EVERY targets within one. n == 0 turns the copy off: every
- * row is the shared one.
+ * delayed update; the kernels tick once per group of targets, which syncs
+ * every `every` targets (W2V_HOTROWS_EVERY unless set), and the trainer
+ * syncs at the end of each block, so no step stays unsynced between blocks.
+ * n == 0 turns the copy off: every row is the shared one.
  */
 #ifndef W2V_HOTROWS_H
 #define W2V_HOTROWS_H
