@@ -585,6 +585,7 @@ def reader_section(args, corpus_plain, runs, corpus_words):
     """The corpus reader alone (reader-bench), against w2v's training rate."""
     if not args.reader_bench:
         return []
+    t = args.threads
     lines = ["## The corpus reader alone", "",
              "One thread reads the corpus in the trainer's 1 MB blocks and nothing else "
              "(blocks: what happens under the trainer's reader lock), then reads and "
@@ -593,25 +594,34 @@ def reader_section(args, corpus_plain, runs, corpus_words):
              "run does that and stores the ids in the id cache (fill); later epochs read "
              "the cache back (cache). run: the reader's rate over a whole "
              f"{EPOCHS}-epoch run, {EPOCHS} x words / (fill + {EPOCHS - 1} x cache). "
+             f"{t} workers: the same first epoch and cache passes done by {t} threads "
+             "as the trainer's workers do them (the next block under a lock, its "
+             "tokens, lookups and ids outside it), and the run rate from those. "
              "Ratios: the reader's words/s over w2v's skip-gram training words/s above.", "",
              "| input | blocks words/s | read words/s | lookup words/s | cache words/s "
-             "| run words/s | ×training (lookup) | ×training (run) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             f"| run words/s | ×training (lookup) | ×training (run) "
+             f"| {t} workers: fill words/s | {t} workers: run words/s "
+             f"| ×training ({t} workers, run) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     sg = metrics(runs.get(("w2v", "sg")), corpus_words)
     train_wps = sg["wps"] if sg else None
     for label, path in (("gzip", args.corpus), ("plain", corpus_plain)):
         log(f"bench: reader alone on the {label} corpus ...")
-        r = subprocess.run([args.reader_bench, path], capture_output=True, text=True)
+        r = subprocess.run([args.reader_bench, path, "5", str(t)],
+                           capture_output=True, text=True)
         if r.returncode != 0:
-            lines.append(f"| {label} | failed: {r.stderr.strip()} | — | — | — | — | — | — |")
+            lines.append(f"| {label} | failed: {r.stderr.strip()} "
+                         "| — | — | — | — | — | — | — | — | — |")
             continue
         d = json.loads(r.stdout)
         run_wps = EPOCHS * d["words"] / (d["fill_s"] + (EPOCHS - 1) * d["cache_s"])
+        run_t = EPOCHS * d["words"] / (d["fill_t_s"] + (EPOCHS - 1) * d["cache_t_s"])
         ratio = (lambda x: f"×{x / train_wps:.1f}") if train_wps else (lambda x: "—")
         lines.append(f"| {label} | {d['blocks_words_per_s']:,.0f} "
                      f"| {d['read_words_per_s']:,.0f} | {d['lookup_words_per_s']:,.0f} "
                      f"| {d['cache_words_per_s']:,.0f} | {run_wps:,.0f} "
-                     f"| {ratio(d['lookup_words_per_s'])} | {ratio(run_wps)} |")
+                     f"| {ratio(d['lookup_words_per_s'])} | {ratio(run_wps)} "
+                     f"| {d['fill_t_words_per_s']:,.0f} | {run_t:,.0f} | {ratio(run_t)} |")
     return lines + [""]
 
 
