@@ -165,7 +165,7 @@ double w2v_train_options_alpha(const w2v_train_options *opt)
     if (opt->alpha > 0)
         return opt->alpha;
     if (opt->arch == W2V_ARCH_CBOW)
-        return 0.1;
+        return 0.05;
     return opt->hs ? 0.025 : 0.05;
 }
 

@@ -131,7 +131,7 @@ Test(train, default_alpha_depends_on_the_architecture)
 {
     /*
      * train.h: alpha <= 0 means 0.05 for skip-gram (0.025 with hierarchical
-     * softmax), 0.1 for CBOW.
+     * softmax), 0.05 for CBOW with or without it.
      */
     w2v_train_options o = w2v_train_options_default();
     o.alpha = 0;
@@ -142,9 +142,13 @@ Test(train, default_alpha_depends_on_the_architecture)
     cr_assert_float_eq(w2v_train_options_alpha(&o), 0.025, 1e-15);
     o.hs = 0;
     o.arch = W2V_ARCH_CBOW;
-    cr_assert_float_eq(w2v_train_options_alpha(&o), 0.1, 1e-15);
+    cr_assert_float_eq(w2v_train_options_alpha(&o), 0.05, 1e-15);
+    o.hs = 1;
+    cr_assert_float_eq(w2v_train_options_alpha(&o), 0.05, 1e-15,
+                       "CBOW keeps its rate with hierarchical softmax");
+    o.hs = 0;
     o.alpha = 0;
-    cr_assert_float_eq(w2v_train_options_alpha(&o), 0.1, 1e-15);
+    cr_assert_float_eq(w2v_train_options_alpha(&o), 0.05, 1e-15);
     o.alpha = 0.3;
     cr_assert_float_eq(w2v_train_options_alpha(&o), 0.3, 1e-15,
                        "an explicit rate wins for CBOW");

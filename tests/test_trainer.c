@@ -92,7 +92,7 @@ Test(trainer, rejects_bad_settings)
     cr_expect_eq(w2v_train_options_check(&o, &err), W2V_OK);
     cr_expect_float_eq(w2v_train_options_alpha(&o), 0.05, 1e-12);
     o.arch = W2V_ARCH_CBOW;
-    cr_expect_float_eq(w2v_train_options_alpha(&o), 0.1, 1e-12);
+    cr_expect_float_eq(w2v_train_options_alpha(&o), 0.05, 1e-12);
     o.alpha = 0.3;
     cr_expect_float_eq(w2v_train_options_alpha(&o), 0.3, 1e-12);
 }

@@ -87,8 +87,9 @@ static void usage(const cli_option *opts)
     cli_print_options(opts);
     printf("\nThe default architecture is skip-gram (-cbow 0), the better "
            "choice on corpora of\ntext8's size; the original word2vec.c "
-           "defaults to CBOW. -alpha defaults to\n0.05 for skip-gram (0.025 "
-           "with -hs 1) and 0.1 for CBOW (word2vec.c: 0.025 and\n0.05).\n\n"
+           "defaults to CBOW. -alpha defaults to\n0.05 (0.025 for "
+           "skip-gram with -hs 1; word2vec.c: 0.025 for skip-gram, 0.05\nfor "
+           "CBOW).\n\n"
            "Checkpoints: with -checkpoint FILE (or -checkpoint-every MIN, "
            "or -resume)\nthe whole run state is saved every MIN minutes "
            "(default 10). Ctrl-C or\nSIGTERM stops the workers, saves a "
@@ -498,7 +499,7 @@ int main(int argc, char **argv)
         {"max-vocab", NULL, CLI_SIZE, &s.max_vocab, 0, 4e9, "N",
          "keep only the N most frequent words (default 0 = all)"},
         {"alpha", NULL, CLI_DOUBLE, &alpha, 1e-6, 10, "A",
-         "starting learning rate (default 0.05 skip-gram, 0.025 with -hs 1, 0.1 CBOW)"},
+         "starting learning rate (default 0.05; 0.025 for skip-gram with -hs 1)"},
         {"threads", NULL, CLI_INT, &threads, 1, 4096, "N",
          "worker threads (default: all cores)"},
         {"cache", NULL, CLI_INT, &s.train.cache, 0, 1, "0|1",

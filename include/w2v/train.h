@@ -122,7 +122,7 @@ typedef struct w2v_train_options {
     int cbow_step;       /* enum w2v_cbow_step, default W2V_CBOW_STEP_MEAN */
     int epochs;          /* passes over the corpus, default 5 */
     double alpha;        /* starting rate; <= 0 = 0.05 skip-gram (0.025
-                            with hs), 0.1 CBOW */
+                            with hs), 0.05 CBOW */
     int threads;         /* workers; <= 0 = all online cores */
     uint64_t seed;       /* random seed, default 1 */
     int cache;           /* 1 (default): after the first pass, later epochs

@@ -79,7 +79,7 @@ TOOL_ORDER = ["w2v", *W2V_VARIANTS, *PEERS]
 W2V_ONLY_ARCHS = {"hs"}
 
 # What each tool uses when no learning rate is given (stated in the report).
-DEFAULT_LR = ("w2v 0.05 skip-gram / 0.1 CBOW, word2vec.c 0.025 skip-gram / 0.05 CBOW, "
+DEFAULT_LR = ("w2v 0.05 (0.025 skip-gram with -hs 1), word2vec.c 0.025 skip-gram / 0.05 CBOW, "
               "gensim 0.025, fastText 0.05")
 
 # word2vec.c copies file names into char[100] buffers.
