@@ -607,7 +607,7 @@ def reader_section(args, corpus_plain, runs, corpus_words):
     train_wps = sg["wps"] if sg else None
     for label, path in (("gzip", args.corpus), ("plain", corpus_plain)):
         log(f"bench: reader alone on the {label} corpus ...")
-        r = subprocess.run([args.reader_bench, path, "5", str(t)],
+        r = subprocess.run([args.reader_bench, path, str(MIN_COUNT), str(t)],
                            capture_output=True, text=True)
         if r.returncode != 0:
             lines.append(f"| {label} | failed: {r.stderr.strip()} "

@@ -110,16 +110,27 @@ static int fill(w2v_corpus *c, char *buf, const w2v_vocab *v, w2v_idcache *ic,
     return rc;
 }
 
-/* Reads every block of the cache back; *sum keeps the reads honest. */
+/*
+ * Reads block k of the cache back and adds its last id to *sum, which
+ * keeps the reads honest; -1 when it cannot be read.
+ */
+static int get_block(const w2v_idcache *ic, size_t k, uint32_t *ids,
+                     uint64_t *sum)
+{
+    size_t n;
+    if (w2v_idcache_get(ic, k, ids, BLOCK / 2 + 1, &n) != 0)
+        return -1;
+    *sum += n ? ids[n - 1] : 0;
+    return 0;
+}
+
+/* Reads every block of the cache back. */
 static int read_back(const w2v_idcache *ic, uint32_t *ids, uint64_t *sum,
                      w2v_error *err)
 {
-    for (size_t k = 0; k < ic->n_blocks; k++) {
-        size_t n;
-        if (w2v_idcache_get(ic, k, ids, BLOCK / 2 + 1, &n) != 0)
+    for (size_t k = 0; k < ic->n_blocks; k++)
+        if (get_block(ic, k, ids, sum) != 0)
             return w2v_fail(err, W2V_ERR_IO, "the id cache could not be read");
-        *sum += n ? ids[n - 1] : 0;
-    }
     return W2V_OK;
 }
 
@@ -180,11 +191,8 @@ static void *cache_worker(void *arg)
     uint64_t sum = 0;
     int ok = ids != NULL;
     for (size_t k; ok && (k = atomic_fetch_add(&sh->next, 1)) <
-                             sh->ic->n_blocks;) {
-        size_t n;
-        ok = w2v_idcache_get(sh->ic, k, ids, BLOCK / 2 + 1, &n) == 0;
-        sum += ok && n ? ids[n - 1] : 0;
-    }
+                             sh->ic->n_blocks;)
+        ok = get_block(sh->ic, k, ids, &sum) == 0;
     atomic_fetch_add(&sh->sum, sum);
     if (!ok) {
         pthread_mutex_lock(&sh->lock);
