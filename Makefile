@@ -110,18 +110,25 @@ $(READER_BENCH): tools/bench/reader-bench.c $(BUILD)/libw2v.a $(wildcard include
 	mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libw2v.a $(LDLIBS)
 
+KERNEL_BENCH := $(BUILD)/bench/kernel-bench
+
+$(KERNEL_BENCH): tools/bench/kernel-bench.c $(BUILD)/libw2v.a $(wildcard include/w2v/*.h src/*.h)
+	mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Isrc $(ALL_CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libw2v.a $(LDLIBS)
+
 ROW_BENCH := $(BUILD)/bench/row-bench
 
 $(ROW_BENCH): tools/bench/row-bench.c
 	mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $<
 
-bench: all $(READER_BENCH) $(ROW_BENCH)
+bench: all $(READER_BENCH) $(ROW_BENCH) $(KERNEL_BENCH)
 	$(PYTHON) tools/bench/bench.py --w2v-train $(BUILD)/bin/w2v-train --reader-bench $(READER_BENCH) \
-	  $(if $(BENCH_CORPUS),--corpus $(BENCH_CORPUS)) --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench.md $(BENCH_ARGS)
+	  --kernel-bench $(KERNEL_BENCH) $(if $(BENCH_CORPUS),--corpus $(BENCH_CORPUS)) --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench.md $(BENCH_ARGS)
 
-bench-quick: all $(READER_BENCH)
+bench-quick: all $(READER_BENCH) $(KERNEL_BENCH)
 	$(PYTHON) tools/bench/bench.py --quick --w2v-train $(BUILD)/bin/w2v-train --reader-bench $(READER_BENCH) \
+	  --kernel-bench $(KERNEL_BENCH) \
 	  $(if $(or $(CORPUS),$(SHARED_DIR)),--corpus $(or $(CORPUS),$(SHARED_DIR)/corpora/en1m.txt.gz)) \
 	  --eval-dir $(EVAL_DIR) --out-md $(BUILD)/bench-quick.md $(BENCH_ARGS)
 

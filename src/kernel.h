@@ -166,11 +166,24 @@ float w2v_batch_step_blas(const w2v_batch *b, size_t dim, float alpha,
 float w2v_batch_step_naive(const w2v_batch *b, size_t dim, float alpha,
                            float *work, int want_loss);
 
+/*
+ * Not a training step: the memory traffic of one without its arithmetic.
+ * Reads every row of X and Y once and writes it back moved by alpha * 1e-9
+ * in each coordinate (so that neither pass can be left out; with b->dx the
+ * X rows' moves go to dx, as a real step's do), and returns 0.
+ * Run in place of a real step by build/bench/kernel-bench, it times
+ * everything the batched kernels do except their products: the rows'
+ * trips from and to memory, the draws, the windows and the loop.
+ */
+float w2v_batch_step_touch(const w2v_batch *b, size_t dim, float alpha,
+                           float *work, int want_loss);
+
 /* Which batch step the batched kernels use. */
 enum w2v_batch_impl {
     W2V_BATCH_LOOPS = 0,
     W2V_BATCH_BLAS = 1,
-    W2V_BATCH_NAIVE = 2
+    W2V_BATCH_NAIVE = 2,
+    W2V_BATCH_TOUCH = 3   /* w2v_batch_step_touch: for kernel-bench only */
 };
 
 /*

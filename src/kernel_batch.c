@@ -421,6 +421,25 @@ float w2v_batch_step_naive(const w2v_batch *b, size_t dim, float alpha,
     return want_loss ? (float)loss : 0;
 }
 
+float w2v_batch_step_touch(const w2v_batch *b, size_t dim, float alpha,
+                           float *work, int want_loss)
+{
+    (void)work;
+    (void)want_loss;
+    const float c = alpha * 1e-9f;
+    for (size_t i = 0; i < b->m; i++)
+        for (size_t k = 0; k < dim; k++) {
+            if (b->dx != NULL)
+                b->dx[i * dim + k] = c;  /* the caller moves the rows */
+            else
+                b->x[i][k] += c;
+        }
+    for (size_t j = 0; j < b->n; j++)
+        for (size_t k = 0; k < dim; k++)
+            b->y[j][k] += c;
+    return 0;
+}
+
 typedef float (*batch_step_fn)(const w2v_batch *, size_t, float, float *,
                                int);
 
@@ -430,6 +449,8 @@ static batch_step_fn step_fn(int impl)
         return w2v_batch_step_blas;
     if (impl == W2V_BATCH_NAIVE)
         return w2v_batch_step_naive;
+    if (impl == W2V_BATCH_TOUCH)
+        return w2v_batch_step_touch;
     return w2v_batch_step;
 }
 

@@ -872,6 +872,11 @@ void w2v_trainer_state(w2v_trainer *t, w2v_train_state *s)
     s->workers = t->saved;
 }
 
+void w2v_trainer_set_batch_impl(w2v_trainer *t, int impl)
+{
+    t->batch_impl = impl;
+}
+
 void w2v_trainer_restore(w2v_trainer *t, const w2v_train_state *s)
 {
     size_t V = t->n_words, D = t->dim;

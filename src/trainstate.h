@@ -71,6 +71,13 @@ void w2v_trainer_state(w2v_trainer *t, w2v_train_state *s);
  */
 void w2v_trainer_restore(w2v_trainer *t, const w2v_train_state *s);
 
+/*
+ * Makes the batched kernels take batch step impl (enum w2v_batch_impl in
+ * kernel.h) instead of the one opt->kernel picked; for kernel-bench, which
+ * times a run with W2V_BATCH_TOUCH. Call before w2v_trainer_run.
+ */
+void w2v_trainer_set_batch_impl(w2v_trainer *t, int impl);
+
 /* The fingerprint of the corpus file at path (see w2v_corpus_print). */
 int w2v_corpus_fingerprint(const char *path, w2v_corpus_print *p,
                            w2v_error *err);

@@ -248,6 +248,43 @@ Test(kernel_batch, unused_pairs_change_nothing)
     rbatch_free(&b);
 }
 
+/* The touch step moves each row by alpha 1e-9 per use, and nothing else. */
+Test(kernel_batch, touch_step_moves_each_row_once_per_use)
+{
+    rbatch b;
+    rbatch_init(&b, 5, 4, 9, 12);
+    for (size_t k = 0; k < b.n_params; k++)
+        b.p[k] = 0.0f;
+    const float alpha = 1e3f, c = alpha * 1e-9f;
+    w2v_batch v = rbatch_view(&b);
+    cr_assert_eq(w2v_batch_step_touch(&v, b.dim, alpha, b.work, 1), 0.0f);
+    size_t uses_x[5] = {0}, uses_y[4] = {0};
+    for (size_t i = 0; i < b.m; i++)
+        uses_x[b.xi[i]]++;
+    for (size_t j = 0; j < b.n; j++)
+        uses_y[b.yj[j]]++;
+    cr_assert(b.rows_in < b.m, "the batch repeats an input row");
+    for (size_t r = 0; r < b.rows_in + b.rows_out; r++) {
+        size_t uses = r < b.rows_in ? uses_x[r] : uses_y[r - b.rows_in];
+        for (size_t k = 0; k < b.dim; k++)
+            cr_assert_float_eq(b.p[r * b.dim + k], (float)uses * c, 1e-12f,
+                               "row %zu coordinate %zu", r, k);
+    }
+    /* With dx the input rows' moves go there and the rows stay. */
+    float *dx = malloc(b.m * b.dim * sizeof *dx);
+    cr_assert_not_null(dx);
+    for (size_t k = 0; k < b.n_params; k++)
+        b.p[k] = 0.0f;
+    v.dx = dx;
+    w2v_batch_step_touch(&v, b.dim, alpha, b.work, 0);
+    for (size_t k = 0; k < b.rows_in * b.dim; k++)
+        cr_assert_eq(b.p[k], 0.0f);
+    for (size_t k = 0; k < b.m * b.dim; k++)
+        cr_assert_float_eq(dx[k], c, 1e-12f);
+    free(dx);
+    rbatch_free(&b);
+}
+
 Test(kernel_batch, saturated_scores_stay_finite)
 {
     rbatch b;

@@ -134,6 +134,7 @@ def parse_args(argv):
     p.add_argument("--no-variants", action="store_true",
                    help="skip w2v's variant runs (plain kernel, one thread)")
     p.add_argument("--reader-bench", help="the reader-bench binary (make bench builds it)")
+    p.add_argument("--kernel-bench", help="the kernel-bench binary (make bench builds it)")
     p.add_argument("--size", type=int, default=100, help="vector dimension (default %(default)s)")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                    help="threads for every tool (default: all cores, %(default)s)")
@@ -625,6 +626,51 @@ def reader_section(args, corpus_plain, runs, corpus_words):
     return lines + [""]
 
 
+def kernel_section(args, runs, corpus_words):
+    """Where w2v's training time goes (kernel-bench), against the peers' walls."""
+    if not args.kernel_bench:
+        return []
+    t = args.threads
+    lines = ["## Where the kernel's time goes", "",
+             f"kernel-bench trains twice more with w2v's settings above ({t} threads, "
+             "vectors not written): once as it is (train), once with every batch step "
+             "replaced by one read and one write of each row it uses (touch: the rows' "
+             "trips to and from memory, the draws, windows, reading and threads, without "
+             "the products). arithmetic: the batch step alone on rows that stay in the "
+             "cache (6 context rows against the target and 5 noise rows, one thread), "
+             f"times the run's kept targets, over {t} threads. best wall: w2v's wall "
+             "above less (train - touch), what the run would take if the products cost "
+             "nothing beyond the memory traffic; best ×: gensim's wall over that, "
+             "the largest ratio a kernel that moves each row of a target's batch once can "
+             "reach on this machine.", "",
+             "| architecture | train s | touch s | arithmetic s | touch / train "
+             "| w2v wall s | best wall s | gensim wall s | w2v × gensim | best × gensim |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for arch in args.archs:
+        if arch not in ("sg", "cbow"):
+            continue
+        log(f"bench: kernel-bench {ARCH_NAMES[arch]} ...")
+        r = subprocess.run([args.kernel_bench, args.corpus, str(args.size), str(t), arch],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            lines.append(f"| {ARCH_NAMES[arch]} | failed: {r.stderr.strip()} "
+                         "| — | — | — | — | — | — | — | — |")
+            continue
+        d = json.loads(r.stdout)
+        mine = metrics(runs.get(("w2v", arch)), corpus_words)
+        gensim = metrics(runs.get(("gensim", arch)), corpus_words)
+        best_peer = gensim["wall"] if gensim else None
+        wall = mine["wall"] if mine else None
+        best = wall - (d["train_s"] - d["touch_s"]) if wall else None
+        arith = f"{d['arith_s']:.1f}" if d["arith_s"] > 0 else "—"
+        ratio = (lambda x: f"×{best_peer / x:.2f}" if best_peer and x else "—")
+        lines.append(f"| {ARCH_NAMES[arch]} | {d['train_s']:.1f} | {d['touch_s']:.1f} "
+                     f"| {arith} | {d['touch_s'] / d['train_s']:.2f} | {fmt_num(wall)} "
+                     f"| {fmt_num(best)} | {fmt_num(best_peer)} | {ratio(wall)} "
+                     f"| {ratio(best)} |")
+    return lines + [""]
+
+
 def display_cmd(cmd, tmp):
     """A command line for the report, with the temporary folder shown as $TMP."""
     return shlex.join(cmd).replace(tmp, "$TMP")
@@ -795,8 +841,10 @@ def main(argv=None):
                         log(f"bench:   evaluation failed: {run.eval_error}")
 
         reader = reader_section(args, corpus_plain, runs, corpus_words)
+        kernel = kernel_section(args, runs, corpus_words)
         report = build_report(args, info, runs, skipped, eval_notes, tmp)
         report += "\n" + "\n".join(reader)
+        report += "\n" + "\n".join(kernel)
         if args.only == "all":
             report += "\n" + "\n".join(query_bench.section(args, tmp))
     finally:
