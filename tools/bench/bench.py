@@ -582,6 +582,18 @@ def arch_table(arch, runs, skipped, corpus_words):
     return lines
 
 
+def run_json(cmd, label, cells, lines):
+    """The JSON line a bench binary prints; on failure, a table row saying so.
+
+    cells: the row's columns after the label, filled with dashes.
+    """
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        lines.append(f"| {label} | failed: {r.stderr.strip()} " + "| — " * (cells - 1) + "|")
+        return None
+    return json.loads(r.stdout)
+
+
 def reader_section(args, corpus_plain, runs, corpus_words):
     """The corpus reader alone (reader-bench), against w2v's training rate."""
     if not args.reader_bench:
@@ -608,13 +620,9 @@ def reader_section(args, corpus_plain, runs, corpus_words):
     train_wps = sg["wps"] if sg else None
     for label, path in (("gzip", args.corpus), ("plain", corpus_plain)):
         log(f"bench: reader alone on the {label} corpus ...")
-        r = subprocess.run([args.reader_bench, path, str(MIN_COUNT), str(t)],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            lines.append(f"| {label} | failed: {r.stderr.strip()} "
-                         "| — | — | — | — | — | — | — | — | — |")
+        d = run_json([args.reader_bench, path, str(MIN_COUNT), str(t)], label, 10, lines)
+        if d is None:
             continue
-        d = json.loads(r.stdout)
         run_wps = EPOCHS * d["words"] / (d["fill_s"] + (EPOCHS - 1) * d["cache_s"])
         run_t = EPOCHS * d["words"] / (d["fill_t_s"] + (EPOCHS - 1) * d["cache_t_s"])
         ratio = (lambda x: f"×{x / train_wps:.1f}") if train_wps else (lambda x: "—")
@@ -651,13 +659,10 @@ def kernel_section(args, runs, corpus_words):
         if arch not in ("sg", "cbow"):
             continue
         log(f"bench: kernel-bench {ARCH_NAMES[arch]} ...")
-        r = subprocess.run([args.kernel_bench, args.corpus, str(args.size), str(t), arch],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            lines.append(f"| {ARCH_NAMES[arch]} | failed: {r.stderr.strip()} "
-                         "| — | — | — | — | — | — | — | — |")
+        d = run_json([args.kernel_bench, args.corpus, str(args.size), str(t), arch],
+                     ARCH_NAMES[arch], 9, lines)
+        if d is None:
             continue
-        d = json.loads(r.stdout)
         mine = metrics(runs.get(("w2v", arch)), corpus_words)
         gensim = metrics(runs.get(("gensim", arch)), corpus_words)
         best_peer = gensim["wall"] if gensim else None
