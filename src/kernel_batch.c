@@ -178,10 +178,16 @@ lincomb_k(float *d, const float *const *r, const float *c, const size_t K,
         for (size_t q = 0; q < K; q++)
             v[q] = w2v_v8_set1(c[q]);
         for (; k + 8 <= dim; k += 8) {
+            /* Two sums, so that the multiply-adds form two shorter chains. */
             w2v_v8 a = acc ? w2v_v8_load(d + k) : w2v_v8_set1(0);
-            for (size_t q = 0; q < K; q++)
+            w2v_v8 e = w2v_v8_set1(0);
+            for (size_t q = 0; q + 1 < K; q += 2) {
                 a += v[q] * w2v_v8_load(r[q] + k);
-            w2v_v8_store(d + k, a);
+                e += v[q + 1] * w2v_v8_load(r[q + 1] + k);
+            }
+            if (K % 2)
+                a += v[K - 1] * w2v_v8_load(r[K - 1] + k);
+            w2v_v8_store(d + k, K > 1 ? a + e : a);
         }
     }
     if (k + 4 <= dim) {
@@ -198,6 +204,122 @@ lincomb_k(float *d, const float *const *r, const float *c, const size_t K,
             a += c[q] * r[q][k];
         d[k] = a;
     }
+}
+
+/*
+ * d0 (=|+=) sum_q c0[q] r[q] and d1 (=|+=) sum_q c1[q] r[q], q < K (K <= 6),
+ * in one pass: each load of a row of r serves two multiply-adds, and the two
+ * sums are independent chains. Inlined with K a constant, like lincomb_k.
+ */
+static inline __attribute__((always_inline)) void
+lincomb2_k(float *d0, float *d1, const float *const *r, const float *c0,
+           const float *c1, const size_t K, size_t dim, int acc)
+{
+    const float *rows[6];
+    for (size_t q = 0; q < K; q++)
+        rows[q] = r[q];
+    r = rows;
+    size_t k = 0;
+#ifdef W2V_HAVE_V16
+    {
+        w2v_v16 u[6], v[6];
+        for (size_t q = 0; q < K; q++) {
+            u[q] = w2v_v16_set1(c0[q]);
+            v[q] = w2v_v16_set1(c1[q]);
+        }
+        for (; k + 16 <= dim; k += 16) {
+            w2v_v16 a = acc ? w2v_v16_load(d0 + k) : w2v_v16_set1(0);
+            w2v_v16 e = acc ? w2v_v16_load(d1 + k) : w2v_v16_set1(0);
+            for (size_t q = 0; q < K; q++) {
+                w2v_v16 t = w2v_v16_load(r[q] + k);
+                a += u[q] * t;
+                e += v[q] * t;
+            }
+            w2v_v16_store(d0 + k, a);
+            w2v_v16_store(d1 + k, e);
+        }
+    }
+#endif
+#ifdef W2V_HAVE_V8
+    {
+        w2v_v8 u[6], v[6];
+        for (size_t q = 0; q < K; q++) {
+            u[q] = w2v_v8_set1(c0[q]);
+            v[q] = w2v_v8_set1(c1[q]);
+        }
+        for (; k + 8 <= dim; k += 8) {
+            w2v_v8 a = acc ? w2v_v8_load(d0 + k) : w2v_v8_set1(0);
+            w2v_v8 e = acc ? w2v_v8_load(d1 + k) : w2v_v8_set1(0);
+            for (size_t q = 0; q < K; q++) {
+                w2v_v8 t = w2v_v8_load(r[q] + k);
+                a += u[q] * t;
+                e += v[q] * t;
+            }
+            w2v_v8_store(d0 + k, a);
+            w2v_v8_store(d1 + k, e);
+        }
+    }
+    if (k + 4 <= dim) {
+        w2v_v4 a = acc ? w2v_v4_load(d0 + k) : w2v_v4_set1(0);
+        w2v_v4 e = acc ? w2v_v4_load(d1 + k) : w2v_v4_set1(0);
+        for (size_t q = 0; q < K; q++) {
+            w2v_v4 t = w2v_v4_load(r[q] + k);
+            a += c0[q] * t;
+            e += c1[q] * t;
+        }
+        w2v_v4_store(d0 + k, a);
+        w2v_v4_store(d1 + k, e);
+        k += 4;
+    }
+#endif
+    for (; k < dim; k++) {
+        float a = acc ? d0[k] : 0.0f, e = acc ? d1[k] : 0.0f;
+        for (size_t q = 0; q < K; q++) {
+            a += c0[q] * r[q][k];
+            e += c1[q] * r[q][k];
+        }
+        d0[k] = a;
+        d1[k] = e;
+    }
+}
+
+/* lincomb into d0 and d1 at once, with weights c0 and c1, 6 rows a pass. */
+static void lincomb2(float *d0, float *d1, const float *const *r,
+                     const float *c0, const float *c1, size_t n, size_t dim,
+                     int acc)
+{
+    if (n == 0 && !acc) {
+        memset(d0, 0, dim * sizeof *d0);
+        memset(d1, 0, dim * sizeof *d1);
+    }
+    for (size_t q = 0; q < n; q += 6, acc = 1) {
+        const float *const *rq = r + q;
+        const float *u = c0 + q, *v = c1 + q;
+        switch (n - q < 6 ? n - q : 6) {
+        case 1: lincomb2_k(d0, d1, rq, u, v, 1, dim, acc); break;
+        case 2: lincomb2_k(d0, d1, rq, u, v, 2, dim, acc); break;
+        case 3: lincomb2_k(d0, d1, rq, u, v, 3, dim, acc); break;
+        case 4: lincomb2_k(d0, d1, rq, u, v, 4, dim, acc); break;
+        case 5: lincomb2_k(d0, d1, rq, u, v, 5, dim, acc); break;
+        default: lincomb2_k(d0, d1, rq, u, v, 6, dim, acc); break;
+        }
+    }
+}
+
+/* d += r. */
+static void add_row(float *d, const float *r, size_t dim)
+{
+    size_t k = 0;
+#ifdef W2V_HAVE_V8
+    for (; k + 8 <= dim; k += 8)
+        w2v_v8_store(d + k, w2v_v8_load(d + k) + w2v_v8_load(r + k));
+    if (k + 4 <= dim) {
+        w2v_v4_store(d + k, w2v_v4_load(d + k) + w2v_v4_load(r + k));
+        k += 4;
+    }
+#endif
+    for (; k < dim; k++)
+        d[k] += r[k];
 }
 
 /* d (=|+=) sum_q c[q] r[q] over q < n, up to 8 rows per pass. */
@@ -222,109 +344,123 @@ static void lincomb(float *d, const float *const *r, const float *c,
     }
 }
 
-/* x . y with the widest vectors there are, for the columns left over. */
-static float dot1(const float *x, const float *y, size_t dim)
-{
-    size_t k = 0;
-    float s = 0;
-#ifdef W2V_HAVE_V16
-    {
-        w2v_v16 a = w2v_v16_set1(0);
-        for (; k + 16 <= dim; k += 16)
-            a += w2v_v16_load(x + k) * w2v_v16_load(y + k);
-        s = w2v_v16_sum(a);
-    }
-#endif
-#ifdef W2V_HAVE_V8
-    if (k + 8 <= dim) {
-        s += w2v_v8_sum(w2v_v8_load(x + k) * w2v_v8_load(y + k));
-        k += 8;
-    }
-    if (k + 4 <= dim) {
-        s += w2v_v4_sum(w2v_v4_load(x + k) * w2v_v4_load(y + k));
-        k += 4;
-    }
-#endif
-    for (; k < dim; k++)
-        s += x[k] * y[k];
-    return s;
-}
-
 #ifdef W2V_HAVE_V8
 /*
- * out[q] = x . y[q] for q < k (2 <= k <= 4) in one pass over x: rows past k
- * repeat y[0] and their sums are dropped, which costs less than the lane
- * sums of a separate pass.
+ * out[i * ld + j] = x[i] . y[j] for i < RX, j < KY (RX * KY <= 12): RX rows
+ * of x against KY rows of y in one pass over both, each product in its own
+ * register, so that RX * KY independent sums are in flight (a pass of one
+ * row against four runs on the multiply-add's latency) and each load
+ * serves RX or KY multiply-adds. Inlined with RX and KY constants.
  */
-static void dots4(const float *x, const float *const *y, size_t k, size_t dim,
-                  float *out)
+static inline __attribute__((always_inline)) void
+dots_block(const float *const *x, const size_t RX, const float *const *y,
+           const size_t KY, size_t dim, float *out, size_t ld)
 {
-    const float *y0 = y[0], *y1 = y[1];
-    const float *y2 = k > 2 ? y[2] : y0, *y3 = k > 3 ? y[3] : y0;
-    w2v_v4 s0 = w2v_v4_set1(0), s1 = s0, s2 = s0, s3 = s0;
+    const float *xr[2], *yr[6];
+    for (size_t i = 0; i < RX; i++)
+        xr[i] = x[i];
+    for (size_t j = 0; j < KY; j++)
+        yr[j] = y[j];
+    w2v_v4 s[2][6];
+    for (size_t i = 0; i < RX; i++)
+        for (size_t j = 0; j < KY; j++)
+            s[i][j] = w2v_v4_set1(0);
     size_t c = 0;
 #ifdef W2V_HAVE_V16
     if (dim >= 16) {
-        w2v_v16 b0 = w2v_v16_set1(0), b1 = b0, b2 = b0, b3 = b0;
+        w2v_v16 a[2][6];
+        for (size_t i = 0; i < RX; i++)
+            for (size_t j = 0; j < KY; j++)
+                a[i][j] = w2v_v16_set1(0);
         for (; c + 16 <= dim; c += 16) {
-            w2v_v16 xv = w2v_v16_load(x + c);
-            b0 += xv * w2v_v16_load(y0 + c);
-            b1 += xv * w2v_v16_load(y1 + c);
-            b2 += xv * w2v_v16_load(y2 + c);
-            b3 += xv * w2v_v16_load(y3 + c);
+            w2v_v16 xv[2];
+            for (size_t i = 0; i < RX; i++)
+                xv[i] = w2v_v16_load(xr[i] + c);
+            for (size_t j = 0; j < KY; j++) {
+                w2v_v16 yv = w2v_v16_load(yr[j] + c);
+                for (size_t i = 0; i < RX; i++)
+                    a[i][j] += xv[i] * yv;
+            }
         }
-        s0 = w2v_v16_fold4(b0);
-        s1 = w2v_v16_fold4(b1);
-        s2 = w2v_v16_fold4(b2);
-        s3 = w2v_v16_fold4(b3);
+        for (size_t i = 0; i < RX; i++)
+            for (size_t j = 0; j < KY; j++)
+                s[i][j] = w2v_v16_fold4(a[i][j]);
     }
 #endif
     if (c + 8 <= dim) {
-        w2v_v8 a0 = w2v_v8_set1(0), a1 = a0, a2 = a0, a3 = a0;
+        w2v_v8 a[2][6];
+        for (size_t i = 0; i < RX; i++)
+            for (size_t j = 0; j < KY; j++)
+                a[i][j] = w2v_v8_set1(0);
         for (; c + 8 <= dim; c += 8) {
-            w2v_v8 xv = w2v_v8_load(x + c);
-            a0 += xv * w2v_v8_load(y0 + c);
-            a1 += xv * w2v_v8_load(y1 + c);
-            a2 += xv * w2v_v8_load(y2 + c);
-            a3 += xv * w2v_v8_load(y3 + c);
+            w2v_v8 xv[2];
+            for (size_t i = 0; i < RX; i++)
+                xv[i] = w2v_v8_load(xr[i] + c);
+            for (size_t j = 0; j < KY; j++) {
+                w2v_v8 yv = w2v_v8_load(yr[j] + c);
+                for (size_t i = 0; i < RX; i++)
+                    a[i][j] += xv[i] * yv;
+            }
         }
-        s0 += w2v_v8_fold4(a0);
-        s1 += w2v_v8_fold4(a1);
-        s2 += w2v_v8_fold4(a2);
-        s3 += w2v_v8_fold4(a3);
+        for (size_t i = 0; i < RX; i++)
+            for (size_t j = 0; j < KY; j++)
+                s[i][j] += w2v_v8_fold4(a[i][j]);
     }
     if (c + 4 <= dim) {
-        w2v_v4 xv = w2v_v4_load(x + c);
-        s0 += xv * w2v_v4_load(y0 + c);
-        s1 += xv * w2v_v4_load(y1 + c);
-        s2 += xv * w2v_v4_load(y2 + c);
-        s3 += xv * w2v_v4_load(y3 + c);
+        for (size_t i = 0; i < RX; i++) {
+            w2v_v4 xv = w2v_v4_load(xr[i] + c);
+            for (size_t j = 0; j < KY; j++)
+                s[i][j] += xv * w2v_v4_load(yr[j] + c);
+        }
         c += 4;
     }
-    w2v_v4 r = w2v_v4_sum4(s0, s1, s2, s3);
-    for (; c < dim; c++) {
-        r[0] += x[c] * y0[c];
-        r[1] += x[c] * y1[c];
-        r[2] += x[c] * y2[c];
-        r[3] += x[c] * y3[c];
+    for (size_t i = 0; i < RX; i++)
+        for (size_t j = 0; j < KY; j++) {
+            float t = w2v_v4_sum(s[i][j]);
+            for (size_t k = c; k < dim; k++)
+                t += xr[i][k] * yr[j][k];
+            out[i * ld + j] = t;
+        }
+}
+
+/* One or two rows of x against up to six rows of y. */
+static void dots_rows(const float *const *x, size_t rx, const float *const *y,
+                      size_t ky, size_t dim, float *out, size_t ld)
+{
+#define W2V_DOTS_CASE(R, K)                                                \
+    case (R) * 8 + (K):                                                    \
+        dots_block(x, R, y, K, dim, out, ld);                              \
+        break
+    switch (rx * 8 + ky) {
+    W2V_DOTS_CASE(1, 1); W2V_DOTS_CASE(1, 2); W2V_DOTS_CASE(1, 3);
+    W2V_DOTS_CASE(1, 4); W2V_DOTS_CASE(1, 5); W2V_DOTS_CASE(1, 6);
+    W2V_DOTS_CASE(2, 1); W2V_DOTS_CASE(2, 2); W2V_DOTS_CASE(2, 3);
+    W2V_DOTS_CASE(2, 4); W2V_DOTS_CASE(2, 5); W2V_DOTS_CASE(2, 6);
+    default: break;
     }
-    for (size_t q = 0; q < k; q++)
-        out[q] = r[q];
+#undef W2V_DOTS_CASE
 }
 #endif
 
-/* out[j] = x . y[j] for j < n, up to four rows of y per pass over x. */
-static void dots(const float *x, float *const *y, size_t n, size_t dim,
-                 float *out)
+/* g (m, n) = X Y^T: two rows of X against six of Y per pass. */
+static void scores(const w2v_batch *b, size_t dim, float *g)
 {
-    size_t j = 0;
+    size_t m = b->m, n = b->n;
 #ifdef W2V_HAVE_V8
-    for (; j + 2 <= n; j += 4)
-        dots4(x, (const float *const *)y + j, n - j < 4 ? n - j : 4, dim,
-              out + j);
+    for (size_t i = 0; i < m; i += 2)
+        for (size_t j = 0; j < n; j += 6)
+            dots_rows((const float *const *)b->x + i, m - i < 2 ? 1 : 2,
+                      (const float *const *)b->y + j, n - j < 6 ? n - j : 6,
+                      dim, g + i * n + j, n);
+#else
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            float t = 0;
+            for (size_t k = 0; k < dim; k++)
+                t += b->x[i][k] * b->y[j][k];
+            g[i * n + j] = t;
+        }
 #endif
-    for (; j < n; j++)
-        out[j] = dot1(x, y[j], dim);
 }
 
 float w2v_batch_step(const w2v_batch *b, size_t dim, float alpha,
@@ -336,24 +472,34 @@ float w2v_batch_step(const w2v_batch *b, size_t dim, float alpha,
     float *g = work;                    /* (m, n) */
     float *gt = g + round16(m * n);     /* (n, m) G transposed */
     float *dx = b->dx ? b->dx : gt + round16(m * n);  /* (m, dim) */
-    for (size_t i = 0; i < m; i++)
-        dots(b->x[i], b->y, n, dim, g + i * n);
+    scores(b, dim, g);
     float loss = want_loss ? batch_loss(b, g) : 0;
     scores_to_steps(b, g, alpha);
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++)
             gt[j * m + i] = g[i * n + j];
     /* dX = G Y before Y moves; then Y += G^T X before X moves; X += dX. */
-    for (size_t i = 0; i < m; i++)
-        lincomb(dx + i * dim, (const float *const *)b->y, g + i * n, n, dim,
-                0);
-    for (size_t j = 0; j < n; j++)
-        lincomb(b->y[j], (const float *const *)b->x, gt + j * m, m, dim, 1);
-    const float one = 1.0f;
-    for (size_t i = 0; i < m && b->dx == NULL; i++) {
-        const float *row = dx + i * dim;
-        lincomb(b->x[i], &row, &one, 1, dim, 1);
+    const float *const *y = (const float *const *)b->y;
+    const float *const *x = (const float *const *)b->x;
+    size_t i = 0, j = 0;
+    for (; i + 2 <= m; i += 2)
+        lincomb2(dx + i * dim, dx + (i + 1) * dim, y, g + i * n,
+                 g + (i + 1) * n, n, dim, 0);
+    if (i < m)
+        lincomb(dx + i * dim, y, g + i * n, n, dim, 0);
+    /* A noise word drawn twice is one row twice: those go one at a time. */
+    while (j < n) {
+        if (j + 1 < n && b->y[j] != b->y[j + 1]) {
+            lincomb2(b->y[j], b->y[j + 1], x, gt + j * m, gt + (j + 1) * m,
+                     m, dim, 1);
+            j += 2;
+        } else {
+            lincomb(b->y[j], x, gt + j * m, m, dim, 1);
+            j++;
+        }
     }
+    for (i = 0; i < m && b->dx == NULL; i++)
+        add_row(b->x[i], dx + i * dim, dim);
     return loss;
 }
 

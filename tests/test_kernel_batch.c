@@ -119,6 +119,23 @@ static void rbatch_free(rbatch *b)
     free(b->work);
 }
 
+/*
+ * Makes every second use of a row the same row as the use before it, in x
+ * and in y: the repeats a fast step that updates two rows in one pass must
+ * still add up.
+ */
+static void rbatch_repeat_side_by_side(rbatch *b)
+{
+    for (size_t i = 1; i < b->m; i += 2) {
+        b->xi[i] = b->xi[i - 1];
+        b->x[i] = b->x[i - 1];
+    }
+    for (size_t j = 1; j < b->n; j += 2) {
+        b->yj[j] = b->yj[j - 1];
+        b->y[j] = b->y[j - 1];
+    }
+}
+
 static w2v_batch rbatch_view(const rbatch *b)
 {
     w2v_batch v = {b->x, b->m, b->y, b->n, b->pos, b->tot, NULL};
@@ -182,12 +199,17 @@ Test(kernel_batch, naive_step_is_the_gradient_of_the_batch_loss)
 typedef float (*step_fn)(const w2v_batch *, size_t, float, float *, int);
 
 /* The fast step equals the naive one on the same batch, every parameter. */
-static void compare_with_naive(step_fn fast, const char *name, size_t m,
-                               size_t n, size_t dim, uint64_t seed)
+static void compare_repeats_with_naive(step_fn fast, const char *name,
+                                       size_t m, size_t n, size_t dim,
+                                       uint64_t seed, int side_by_side)
 {
     rbatch a, r;
     rbatch_init(&a, m, n, dim, seed);
     rbatch_init(&r, m, n, dim, seed);
+    if (side_by_side) {
+        rbatch_repeat_side_by_side(&a);
+        rbatch_repeat_side_by_side(&r);
+    }
     w2v_batch va = rbatch_view(&a), vr = rbatch_view(&r);
     /* A large rate makes the steps large against rounding. */
     float la = fast(&va, dim, 0.5f, a.work, 1);
@@ -202,6 +224,8 @@ static void compare_with_naive(step_fn fast, const char *name, size_t m,
     /* Without the loss the step is the same. */
     rbatch c;
     rbatch_init(&c, m, n, dim, seed);
+    if (side_by_side)
+        rbatch_repeat_side_by_side(&c);
     w2v_batch vc = rbatch_view(&c);
     cr_assert_eq(fast(&vc, dim, 0.5f, c.work, 0), 0.0f);
     cr_assert_eq(memcmp(c.p, a.p, a.n_params * sizeof *a.p), 0,
@@ -209,6 +233,12 @@ static void compare_with_naive(step_fn fast, const char *name, size_t m,
     rbatch_free(&a);
     rbatch_free(&r);
     rbatch_free(&c);
+}
+
+static void compare_with_naive(step_fn fast, const char *name, size_t m,
+                               size_t n, size_t dim, uint64_t seed)
+{
+    compare_repeats_with_naive(fast, name, m, n, dim, seed, 0);
 }
 
 Test(kernel_batch, vectorised_step_equals_the_naive_step)
@@ -219,6 +249,16 @@ Test(kernel_batch, vectorised_step_equals_the_naive_step)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         compare_with_naive(w2v_batch_step, "loops", shapes[s][0],
                            shapes[s][1], shapes[s][2], 100 + s);
+}
+
+Test(kernel_batch, vectorised_step_adds_up_rows_repeated_side_by_side)
+{
+    static const size_t shapes[][3] = {{2, 2, 8},  {6, 6, 100}, {7, 5, 33},
+                                       {18, 13, 300}, {4, 9, 17}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        compare_repeats_with_naive(w2v_batch_step, "loops, side by side",
+                                   shapes[s][0], shapes[s][1], shapes[s][2],
+                                   300 + s, 1);
 }
 
 Test(kernel_batch, blas_step_equals_the_naive_step)
