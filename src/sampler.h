@@ -49,7 +49,13 @@ static inline uint32_t w2v_alias_draw(const w2v_alias *a, w2v_rng *r)
     uint32_t col = (uint32_t)(((x >> 32) * (uint64_t)a->n) >> 32);
     /* Full columns are their own alias, so the cap costs nothing. */
     w2v_alias_col c = a->col[col];
-    return (uint32_t)x < c.prob ? col : c.alias;
+    /*
+     * A select by mask, not a branch: the column is usually a cache miss,
+     * and a branch on it, taken at random, would stop the next draws' loads
+     * from starting until this one is back.
+     */
+    uint32_t keep = 0u - (uint32_t)((uint32_t)x < c.prob);
+    return (col & keep) | (c.alias & ~keep);
 }
 
 /*
